@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's one test command (`npm test`): format + lint, type-check, unit and integration
+# tests. System tools the tests drive (Mosquitto, ffmpeg, Chromium, ...) are checked first, with the
+# exact apt-get line to install what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+needlib() { ldconfig -p 2>/dev/null | grep -q "$1" || missing+=("$2"); }
+need ffprobe ffmpeg
+need mosquitto mosquitto
+need chromium chromium
+need cc gcc
+needlib libturbojpeg.so.0 libturbojpeg0
+needlib libyuv.so.0 libyuv0
+needlib libxkbcommon.so.0 libxkbcommon0
+[ -d /usr/share/X11/xkb/symbols ] || missing+=(xkb-data)
+[ -f /usr/include/linux/videodev2.h ] || missing+=(linux-libc-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "npm test: missing system packages. Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')" >&2
+  exit 1
+fi
+
+t0=$(date +%s)
+echo "== lint (biome)"
+npx biome check .
+echo "== type-check (tsc)"
+npx tsc --noEmit
+echo "== build"
+npx tsc -p tsconfig.build.json
+echo "== tests (vitest)"
+npx vitest run "$@"
+echo "== npm test took $(( $(date +%s) - t0 )) s"

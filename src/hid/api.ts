@@ -1,0 +1,46 @@
+/**
+ * What the rest of the daemon (macros, MQTT, web panel, HTTP API) may ask of the HID side.
+ * Key names are the lowercase names of `src/hid/keys.ts` (`a`, `enter`, `ctrl`, `left_alt`,
+ * `f13`, `volume_up`, ...); unknown names are refused with KvmError UNKNOWN_KEY before anything
+ * is sent. Every method writes whole reports to the sink; none leaves a key held on failure.
+ */
+export interface TypeOptions {
+  /** Target keyboard layout (`us`, `de`, `fr`, ...); default from config. */
+  layout?: string;
+  /** Delay between reports in ms; default from config. */
+  delayMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface MouseButtons {
+  left?: boolean;
+  right?: boolean;
+  middle?: boolean;
+  back?: boolean;
+  forward?: boolean;
+}
+
+export interface HidApi {
+  /** True when `name` is a key this daemon can send. */
+  isKey(name: string): boolean;
+  keyDown(key: string): Promise<void>;
+  keyUp(key: string): Promise<void>;
+  /** Presses a combo: keys down in order, held `holdMs`, released in reverse order. */
+  press(keys: readonly string[], holdMs?: number): Promise<void>;
+  /** Checks every character of `text` maps in `layout`; throws UNMAPPABLE_CHAR naming the first that doesn't. */
+  checkText(text: string, layout?: string): void;
+  /** Types `text` as the target's layout needs it; rejects MACRO_CANCELLED if `signal` aborts (keys released). */
+  type(text: string, opts?: TypeOptions): Promise<void>;
+  /** Absolute pointer position, each axis 0..1 of the target screen. */
+  mouseMoveAbs(x: number, y: number): Promise<void>;
+  /** Relative move in device units (−127..127 per report; larger moves are split). */
+  mouseMoveRel(dx: number, dy: number): Promise<void>;
+  mouseButtons(buttons: MouseButtons): Promise<void>;
+  /** Wheel steps: positive vertical scrolls up, positive horizontal scrolls right. */
+  mouseWheel(vertical: number, horizontal?: number): Promise<void>;
+  /** Releases every key, modifier and button on every function. Never throws. */
+  releaseAll(): Promise<void>;
+  /** Names of the layouts `type` supports. */
+  layouts(): readonly string[];
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppState } from '../core/app-state.js';
+import { KvmError } from '../core/errors.js';
+import type { StateStore } from '../core/state.js';
+import type { RecordingSink } from '../hid/sinks/recording.js';
+
+export interface ApiDeps {
+  store: StateStore<AppState>;
+  version: string;
+  /** Present when the HID sink is the recording one. */
+  recording: RecordingSink | null;
+}
+
+export function apiRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/state', async () => ({ version: deps.version, ...deps.store.get() }));
+
+  app.get('/api/health', async () => ({ ok: true }));
+
+  /** The recording sink's reports, newest last; for the demo and for tests of a daemon process. */
+  app.get<{ Querystring: { since?: number } }>(
+    '/api/hid/recorded',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { since: { type: 'number' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      if (!deps.recording) throw new KvmError('NOT_FOUND', 'the HID sink is not the recording sink');
+      const since = req.query.since ?? 0;
+      return {
+        total: deps.recording.totalWritten(),
+        reports: deps.recording.records().filter((r) => r.at >= since),
+      };
+    },
+  );
+}

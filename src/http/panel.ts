@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { packageRoot } from '../core/paths.js';
+
+/** GET /: the web panel. Relative URLs only, so it works under HA ingress and reverse proxies. */
+export function panelRoutes(app: FastifyInstance): void {
+  const html = readFileSync(path.join(packageRoot(), 'src/web/index.html'), 'utf8');
+  app.get('/', async (_req, reply) => reply.header('Content-Type', 'text/html; charset=utf-8').send(html));
+}

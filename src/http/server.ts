@@ -1,0 +1,69 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { ErrorCode } from '../core/errors.js';
+import { isKvmError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  UNKNOWN_KEY: 400,
+  UNMAPPABLE_CHAR: 400,
+  MACRO_INVALID: 400,
+  COMMAND_REFUSED: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  MACRO_NOT_FOUND: 404,
+  MACRO_BUSY: 409,
+  MACRO_CANCELLED: 409,
+  TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  HID_OFFLINE: 503,
+  VIDEO_NO_SIGNAL: 503,
+  TIMEOUT: 504,
+};
+
+export interface ServerOptions {
+  log: Logger;
+  /** Largest request body accepted, bytes. */
+  bodyLimit?: number;
+}
+
+/**
+ * Builds the Fastify instance without listening, so tests drive it with `inject`. Every error
+ * leaves as `{error: {code, message}}` with a status that matches the code.
+ */
+export function createServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only widens the generic so routes see the base type.
+    loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // One line per request would drown the log: stream clients and state polling are constant.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Stream clients hold their sockets forever; stopping must not wait for them.
+    forceCloseConnections: true,
+    bodyLimit: opts.bodyLimit ?? 256 * 1024,
+    // Behind Home Assistant ingress or a reverse proxy the client address comes in X-Forwarded-For.
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    if (isKvmError(err)) {
+      return reply.status(STATUS[err.code] ?? 500).send({ error: err.toJSON() });
+    }
+    const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
+    if (e.validation) {
+      return reply.status(400).send({ error: { code: 'BAD_REQUEST', message: e.message } });
+    }
+    if (e.statusCode && e.statusCode < 500) {
+      const code = e.statusCode === 413 ? 'TOO_LARGE' : 'BAD_REQUEST';
+      return reply.status(e.statusCode).send({ error: { code, message: e.message } });
+    }
+    opts.log.error({ err }, 'request failed');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  return app;
+}

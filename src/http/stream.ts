@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import type { StreamHub } from '../video/stream-hub.js';
+
+/** Multipart boundary for /stream; any token works, clients read it from Content-Type. */
+export const BOUNDARY = 'kvmr0ckframe';
+
+interface StreamQuery {
+  fps?: number;
+}
+
+/**
+ * GET /stream: MJPEG over multipart/x-mixed-replace. Each client loops "wait for a frame newer than
+ * the one I sent, write it, wait for the socket to drain": a slow client skips frames instead of
+ * queueing them, and a fast one gets every frame.
+ */
+export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
+  app.get<{ Querystring: StreamQuery }>(
+    '/stream',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { fps: { type: 'number', minimum: 0.1, maximum: 120 } },
+          additionalProperties: true,
+        },
+      },
+    },
+    async (req, reply) => {
+      const minGap = req.query.fps ? 1000 / req.query.fps : 0;
+      const res = reply.raw;
+      reply.hijack();
+      res.writeHead(200, {
+        'Content-Type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+        'Cache-Control': 'no-store, no-cache, must-revalidate, max-age=0',
+        Pragma: 'no-cache',
+        Connection: 'close',
+        // Tell nginx-style proxies not to buffer a live stream.
+        'X-Accel-Buffering': 'no',
+      });
+      res.socket?.setNoDelay(true);
+      const ac = new AbortController();
+      const close = () => ac.abort();
+      res.on('close', close);
+      res.on('error', close);
+      const removeClient = hub.addClient();
+      let lastId = 0;
+      let lastSentAt = 0;
+      try {
+        while (!ac.signal.aborted) {
+          const f = await hub.next(lastId, { signal: ac.signal });
+          if (!f) break;
+          if (minGap > 0) {
+            const wait = lastSentAt + minGap - performance.now();
+            if (wait > 0) {
+              await sleep(wait, ac.signal);
+              continue; // a newer frame may have arrived while waiting
+            }
+          }
+          lastId = f.id;
+          lastSentAt = performance.now();
+          const head = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.jpeg.length}\r\nX-Frame-Id: ${f.id}\r\n\r\n`;
+          res.write(head);
+          res.write(f.jpeg);
+          const ok = res.write('\r\n');
+          hub.markSent();
+          if (!ok) await drained(res, ac.signal);
+        }
+      } finally {
+        removeClient();
+        res.off('close', close);
+        if (!res.destroyed) res.end();
+      }
+    },
+  );
+}
+
+function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,119 @@
+import { networkInterfaces } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { type AppState, initialAppState } from './core/app-state.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { Lifecycle, type Service } from './core/lifecycle.js';
+import type { Logger } from './core/log.js';
+import { StateStore } from './core/state.js';
+import { HidService } from './hid/service.js';
+import { RecordingSink } from './hid/sinks/recording.js';
+import { createHidSink } from './hid/sinks.js';
+import type { HidSink } from './hid/types.js';
+import { apiRoutes } from './http/api.js';
+import { panelRoutes } from './http/panel.js';
+import { createServer } from './http/server.js';
+import { snapshotRoutes } from './http/snapshot.js';
+import { streamRoutes } from './http/stream.js';
+import { SharpEncoder } from './video/encoders/sharp.js';
+import { VideoPipeline } from './video/pipeline.js';
+import { createFrameSource } from './video/sources.js';
+import { StreamHub } from './video/stream-hub.js';
+import type { FrameSource, JpegEncoder } from './video/types.js';
+
+export interface AppOptions {
+  config: Config;
+  log: Logger;
+  version: string;
+  clock?: Clock;
+  /** Replace the parts picked from config (tests, the lab). */
+  source?: FrameSource;
+  sink?: HidSink;
+  encoder?: JpegEncoder;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly store: StateStore<AppState>;
+  readonly hub: StreamHub;
+  readonly hid: HidService;
+  readonly sink: HidSink;
+  readonly server: FastifyInstance;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** URLs the server answers on, after start. */
+  urls(): string[];
+}
+
+/**
+ * The composition root: the one place that picks implementations and wires them together.
+ * Nothing here does I/O until `start`; `stop` undoes it in reverse order.
+ */
+export async function createApp(o: AppOptions): Promise<App> {
+  const { config, log } = o;
+  const clock = o.clock ?? systemClock;
+  const store = new StateStore<AppState>(initialAppState());
+  const hub = new StreamHub();
+
+  const sink = o.sink ?? (await createHidSink({ config, clock, log }));
+  const hid = new HidService({ sink, store, log: log.child({ component: 'hid' }) });
+
+  const source = o.source ?? (await createFrameSource({ config, clock, log }));
+  const encoder = o.encoder ?? new SharpEncoder();
+  const video = new VideoPipeline({
+    source,
+    encoder,
+    hub,
+    store,
+    clock,
+    log: log.child({ component: 'video' }),
+    quality: () => config.video.quality,
+  });
+
+  const server = createServer({ log });
+  await server.register(async (scope) => {
+    streamRoutes(scope, hub);
+    snapshotRoutes(scope, hub);
+    apiRoutes(scope, { store, version: o.version, recording: sink instanceof RecordingSink ? sink : null });
+    panelRoutes(scope);
+  });
+
+  let address: { port: number } | null = null;
+  const http: Service = {
+    name: 'http',
+    async start() {
+      await server.listen({ host: config.server.host, port: config.server.port });
+      const a = server.server.address();
+      address = a && typeof a === 'object' ? { port: a.port } : null;
+    },
+    async stop() {
+      await server.close();
+    },
+  };
+
+  const lifecycle = new Lifecycle([hid, video, http], log);
+
+  return {
+    config,
+    store,
+    hub,
+    hid,
+    sink,
+    server,
+    start: () => lifecycle.start(),
+    stop: () => lifecycle.stop(),
+    urls() {
+      if (!address) return [];
+      const host = config.server.host;
+      const hosts = host === '0.0.0.0' || host === '::' ? ['localhost', ...externalAddresses()] : [host];
+      return hosts.map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address!.port}/`);
+    },
+  };
+}
+
+function externalAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i && !i.internal && i.family === 'IPv4')
+    .map((i) => i!.address);
+}

@@ -1,0 +1,22 @@
+import { Type } from '@sinclair/typebox';
+
+export const VideoConfigSchema = Type.Object(
+  {
+    source: Type.Union([Type.Literal('auto'), Type.Literal('v4l2'), Type.Literal('test-pattern')], {
+      default: 'auto',
+      description: 'auto: the V4L2 device if it exists, else the built-in test pattern.',
+    }),
+    device: Type.String({ default: '/dev/video0', minLength: 1, description: 'V4L2 capture device.' }),
+    width: Type.Integer({ default: 1280, minimum: 160, maximum: 7680, description: 'Test pattern width.' }),
+    height: Type.Integer({ default: 720, minimum: 120, maximum: 4320, description: 'Test pattern height.' }),
+    fps: Type.Integer({ default: 30, minimum: 1, maximum: 120, description: 'Maximum frames per second.' }),
+    quality: Type.Integer({ default: 80, minimum: 1, maximum: 100, description: 'JPEG quality.' }),
+    idle_fps: Type.Number({
+      default: 1,
+      minimum: 0.1,
+      maximum: 30,
+      description: 'Capture rate with no viewers (keeps USB dongles from reporting an unplugged cable).',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);

@@ -1,0 +1,27 @@
+import sharp from 'sharp';
+import type { Frame, JpegEncoder } from '../types.js';
+import { yuvToRgb } from '../yuv-to-rgb.js';
+
+/**
+ * The fallback encoder: YUV → RGB in JS, then sharp (libvips + mozjpeg). About 5× slower than
+ * libturbojpeg from YUV planes (DESIGN.md), but needs nothing beyond npm packages.
+ */
+export class SharpEncoder implements JpegEncoder {
+  readonly name = 'sharp';
+  private rgb: Uint8Array | null = null;
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.rgb = null;
+  }
+
+  async encode(frame: Frame, quality: number): Promise<Buffer> {
+    const need = frame.width * frame.height * 3;
+    if (!this.rgb || this.rgb.length !== need) this.rgb = new Uint8Array(need);
+    const rgb = yuvToRgb(frame, this.rgb);
+    return sharp(rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+      .jpeg({ quality, chromaSubsampling: '4:2:0', mozjpeg: false })
+      .toBuffer();
+  }
+}

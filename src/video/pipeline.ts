@@ -1,0 +1,148 @@
+import type { AppState } from '../core/app-state.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Service } from '../core/lifecycle.js';
+import type { Logger } from '../core/log.js';
+import type { StateStore } from '../core/state.js';
+import { RateMeter, round, SampleWindow } from '../core/stats.js';
+import type { StreamHub } from './stream-hub.js';
+import type { Frame, FrameSource, JpegEncoder, SourceStatus } from './types.js';
+
+export interface PipelineOptions {
+  source: FrameSource;
+  encoder: JpegEncoder;
+  hub: StreamHub;
+  store: StateStore<AppState>;
+  clock: Clock;
+  log: Logger;
+  quality: () => number;
+}
+
+/**
+ * Source → encoder → hub. The encoder works on one frame at a time; while it is busy only the
+ * newest waiting frame is kept (older ones are released at once), so latency never builds up.
+ */
+export class VideoPipeline implements Service {
+  readonly name = 'video';
+  private pending: Frame | null = null;
+  private encoding = false;
+  private stopped = true;
+  private statsTimer: TimerHandle | null = null;
+  private unsubClients: (() => void) | null = null;
+  private unsubSent: (() => void) | null = null;
+  private captureRate!: RateMeter;
+  private encodeRate!: RateMeter;
+  private sentRate!: RateMeter;
+  private encodeMs = new SampleWindow(120);
+  private dropped = 0;
+
+  constructor(private readonly o: PipelineOptions) {}
+
+  async start(): Promise<void> {
+    const now = () => this.o.clock.monotonic();
+    this.captureRate = new RateMeter(now);
+    this.encodeRate = new RateMeter(now);
+    this.sentRate = new RateMeter(now);
+    this.stopped = false;
+    await this.o.encoder.start();
+    this.o.store.patch('video', { source: this.o.source.name, encoder: this.o.encoder.name });
+    this.unsubClients = this.o.hub.onClients((n) => {
+      this.o.source.setIdle(n === 0);
+      this.o.store.patch('stream', { clients: n });
+    });
+    this.unsubSent = this.o.hub.onSent(() => this.sentRate.mark());
+    this.o.source.setIdle(this.o.hub.clients === 0);
+    await this.o.source.start({
+      frame: (f) => this.onFrame(f),
+      status: (s) => this.onStatus(s),
+    });
+    this.scheduleStats();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.statsTimer?.cancel();
+    this.unsubClients?.();
+    this.unsubSent?.();
+    await this.o.source.stop();
+    this.pending?.release();
+    this.pending = null;
+    await this.o.encoder.stop();
+  }
+
+  private onStatus(s: SourceStatus): void {
+    this.o.store.patch('video', {
+      signal: s.signal,
+      signalReason: s.reason,
+      width: s.width,
+      height: s.height,
+      format: s.format,
+    });
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.stopped) {
+      frame.release();
+      return;
+    }
+    this.captureRate.mark();
+    if (this.encoding) {
+      if (this.pending) {
+        this.pending.release();
+        this.dropped++;
+      }
+      this.pending = frame;
+      return;
+    }
+    void this.encode(frame);
+  }
+
+  private async encode(frame: Frame): Promise<void> {
+    this.encoding = true;
+    let current: Frame | null = frame;
+    while (current && !this.stopped) {
+      const f: Frame = current;
+      const t0 = this.o.clock.monotonic();
+      try {
+        const jpeg =
+          f.format === 'MJPEG'
+            ? Buffer.from(f.data[0]!.subarray(0, f.bytesUsed))
+            : await this.o.encoder.encode(f, this.o.quality());
+        const t1 = this.o.clock.monotonic();
+        if (f.format !== 'MJPEG') this.encodeMs.add(t1 - t0);
+        this.encodeRate.mark();
+        this.o.hub.publish({
+          jpeg,
+          width: f.width,
+          height: f.height,
+          sequence: f.sequence,
+          capturedAt: f.capturedAt,
+          encodedAt: t1,
+          synthetic: false,
+        });
+      } catch (err) {
+        this.o.log.warn({ err: errorMessage(err) }, 'encoding a frame failed');
+      } finally {
+        f.release();
+      }
+      current = this.pending;
+      this.pending = null;
+    }
+    this.encoding = false;
+  }
+
+  private scheduleStats(): void {
+    this.statsTimer = this.o.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.o.store.patch('video', {
+        captureFps: round(this.captureRate.rate()),
+        encodeFps: round(this.encodeRate.rate()),
+        encodeMsP50: round(this.encodeMs.percentile(50), 2),
+        encodeMsP95: round(this.encodeMs.percentile(95), 2),
+        droppedFrames: this.dropped,
+      });
+      this.o.store.patch('stream', { sentFps: round(this.sentRate.rate()) });
+      this.scheduleStats();
+    }, 1000);
+  }
+}

@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { KvmError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { TestPatternSource } from './test-pattern.js';
+import type { FrameSource } from './types.js';
+
+export interface SourceDeps {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Picks the frame source from config; `auto` falls back to the test pattern when no device exists. */
+export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> {
+  const v = deps.config.video;
+  const testPattern = () =>
+    new TestPatternSource({
+      width: v.width,
+      height: v.height,
+      fps: v.fps,
+      idleFps: v.idle_fps,
+      clock: deps.clock,
+    });
+  if (v.source === 'test-pattern') {
+    deps.log.info(
+      `video: using the built-in test-pattern source (${v.width}x${v.height} @ ${v.fps} fps), as configured`,
+    );
+    return testPattern();
+  }
+  const present = existsSync(v.device);
+  if (v.source === 'auto' && !present) {
+    deps.log.info(
+      `video: no capture device at ${v.device}: using the built-in test-pattern source (${v.width}x${v.height} @ ${v.fps} fps)`,
+    );
+    return testPattern();
+  }
+  // V4L2 capture lands with the video work (issue 4); until then a device is a clear start error.
+  throw new KvmError(
+    'VIDEO_DEVICE',
+    `video.source: V4L2 capture is not available in this build (device ${v.device})`,
+  );
+}

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'dist/src/cli.js');
+
+export interface Daemon {
+  proc: ChildProcess;
+  /** Base URL with trailing slash, e.g. http://127.0.0.1:40123/ */
+  url: string;
+  /** Every log line so far, parsed from JSON. */
+  logs: Record<string, unknown>[];
+  /** Raw stdout+stderr so far. */
+  output(): string;
+  /** Sends `signal` and resolves with the exit code (null if killed by a signal). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; ms: number }>;
+  dir: string;
+}
+
+export interface StartOptions {
+  /** `demo` or `run`. */
+  command?: string;
+  /** YAML config written to a temp file; default: none (built-in defaults + demo overrides). */
+  configYaml?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  timeoutMs?: number;
+}
+
+/** Starts the built daemon on a free port and waits until it says where it serves. */
+export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-test-'));
+  const args = [CLI, opts.command ?? 'demo', '--port', '0'];
+  // An empty default config: tests start from built-in defaults, not the repo's example file.
+  writeFileSync(path.join(dir, 'empty.yaml'), '');
+  if (opts.configYaml !== undefined) {
+    const file = path.join(dir, 'kvmr0ck.yaml');
+    writeFileSync(file, opts.configYaml);
+    args.push('--config', file);
+  }
+  args.push(...(opts.args ?? []));
+  const proc = spawn(process.execPath, args, {
+    env: {
+      ...process.env,
+      KVMR0CK_CONFIG: path.join(dir, 'empty.yaml'),
+      KVMR0CK_LOG__FORMAT: 'json',
+      KVMR0CK_SERVER__HOST: '127.0.0.1',
+      KVMR0CK_PATHS__STATE: path.join(dir, 'state'),
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const logs: Record<string, unknown>[] = [];
+  let buf = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    buf += d.toString();
+    let i = buf.indexOf('\n');
+    while (i >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+      i = buf.indexOf('\n');
+    }
+  });
+  proc.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const deadline = setTimeout(
+      () => reject(new Error(`daemon did not start within ${opts.timeoutMs ?? 15000} ms:\n${out}`)),
+      opts.timeoutMs ?? 15000,
+    );
+    const check = setInterval(() => {
+      const m = /serving the panel at (http:\/\/[^ ]+\/)/.exec(out);
+      if (m) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        resolve(m[1]!.replace('localhost', '127.0.0.1'));
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(check);
+      clearTimeout(deadline);
+      reject(new Error(`daemon exited with ${code} before serving:\n${out}`));
+    });
+  });
+  return {
+    proc,
+    url,
+    logs,
+    dir,
+    output: () => out,
+    async stop(signal = 'SIGTERM', timeoutMs = 5000) {
+      const t0 = Date.now();
+      if (proc.exitCode !== null) return { code: proc.exitCode, ms: 0 };
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return { code, ms: Date.now() - t0 };
+    },
+  };
+}
