@@ -18,6 +18,8 @@ export interface Daemon {
   /** Sends `signal` and resolves with the exit code (null if killed by a signal). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; ms: number }>;
   dir: string;
+  /** Headers that authenticate a request to this daemon (empty while auth is off). */
+  authHeaders: Record<string, string>;
 }
 
 export interface StartOptions {
@@ -99,6 +101,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     url,
     logs,
     dir,
+    authHeaders: {},
     output: () => out,
     async stop(signal = 'SIGTERM', timeoutMs = 5000) {
       const t0 = Date.now();

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+/** `npm run test:reliability`: load, fault and fuzz suites, run one file at a time (they load the machine). */
+export default defineConfig({
+  test: {
+    include: ['test/reliability/**/*.test.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    globalSetup: ['test/reliability/setup.ts'],
+  },
+});
