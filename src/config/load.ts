@@ -101,7 +101,8 @@ function yamlLayer(label: string, text: string, problems: ConfigProblem[]): Laye
     problems.push({
       where: pos ? `${label}:${pos.line}:${pos.col}` : label,
       path: '',
-      message: e.message.split('\n')[0] ?? e.message,
+      // The position is already in `where`; drop the parser's own " at line N, column M:" tail.
+      message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
     });
   }
   const data = doc.errors.length === 0 ? doc.toJS() : {};
@@ -130,23 +131,20 @@ function locateInDoc(
   label: string,
   p: (string | number)[],
 ): string | undefined {
-  // Walk as deep as the document goes, so a bad value inside a section still points near it.
+  // Point at the key of the deepest pair the document has on this path: that is the line a user edits,
+  // whether the value is a scalar on the same line or a nested block below it.
   for (let depth = p.length; depth > 0; depth--) {
+    const parent = depth === 1 ? doc.contents : doc.getIn(p.slice(0, depth - 1), true);
+    if (parent && isMap(parent)) {
+      const pair = parent.items.find(
+        (it) => isScalar(it.key) && String(it.key.value) === String(p[depth - 1]),
+      );
+      if (pair && isScalar(pair.key) && pair.key.range)
+        return `${label}:${lc.linePos(pair.key.range[0]).line}`;
+    }
     const node = doc.getIn(p.slice(0, depth), true);
     if (node && (isScalar(node) || isMap(node) || isSeq(node)) && node.range) {
-      const pos = lc.linePos(node.range[0]);
-      return `${label}:${pos.line}`;
-    }
-    if (depth === p.length) {
-      // An unknown key has no value node we can reach by schema path only when its value is null.
-      const parent = doc.getIn(p.slice(0, depth - 1), true);
-      if (parent && isMap(parent)) {
-        const pair = parent.items.find(
-          (it) => isScalar(it.key) && String(it.key.value) === String(p[depth - 1]),
-        );
-        if (pair && isScalar(pair.key) && pair.key.range)
-          return `${label}:${lc.linePos(pair.key.range[0]).line}`;
-      }
+      return `${label}:${lc.linePos(node.range[0]).line}`;
     }
   }
   return undefined;
@@ -213,10 +211,15 @@ export function validate<T extends TSchema>(
   data: unknown,
   layers: Layer[] = [],
 ): import('@sinclair/typebox').Static<T> {
-  const withDefaults = Value.Default(schema, structuredClone(data));
+  // Filling defaults would turn a list where a mapping belongs into an object with keys 0, 1, ...:
+  // report such shape errors against the data as written first.
+  const shapeErrors = [...Value.Errors(schema, data)].filter(
+    (e) => e.type === ValueErrorType.Object && e.value !== undefined,
+  );
+  const withDefaults = shapeErrors.length > 0 ? data : Value.Default(schema, structuredClone(data));
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
-  for (const err of Value.Errors(schema, withDefaults)) {
+  for (const err of shapeErrors.length > 0 ? shapeErrors : Value.Errors(schema, withDefaults)) {
     const segs = err.path.split('/').slice(1).map(unescapePointer);
     const key = segs.join('.');
     if (seen.has(key)) continue;
@@ -231,7 +234,11 @@ export function validate<T extends TSchema>(
     }
     problems.push({ where, path: key, message: describe(err) });
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  // A wrong type on a section explains everything below it: report only the outermost problem.
+  const outer = problems.filter(
+    (p) => !problems.some((q) => q !== p && q.path !== '' && p.path.startsWith(q.path + '.')),
+  );
+  if (outer.length > 0) throw new ConfigError(outer);
   return withDefaults as import('@sinclair/typebox').Static<T>;
 }
 

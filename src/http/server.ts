@@ -22,6 +22,18 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TIMEOUT: 504,
 };
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for tables generated from the route list (auth, fuzzing). */
+    routeList: RouteEntry[];
+  }
+}
+
 export interface ServerOptions {
   log: Logger;
   /** Largest request body accepted, bytes. */
@@ -44,6 +56,13 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // Behind Home Assistant ingress or a reverse proxy the client address comes in X-Forwarded-For.
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+  const routeList: RouteEntry[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (r) => {
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
+      if (method !== 'HEAD') routeList.push({ method, url: r.url });
+    }
   });
   app.setErrorHandler((err, _req, reply) => {
     if (isKvmError(err)) {
