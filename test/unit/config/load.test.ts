@@ -44,7 +44,7 @@ describe('config loading', () => {
   it('reports an unknown section', () => {
     const f = file('vidoe:\n  quality: 10\n');
     expect(problems(() => loadConfig({ file: f }))).toContain(
-      `${f}:2: vidoe: unknown key (did you mean 'video'?)`,
+      `${f}:1: vidoe: unknown key (did you mean 'video'?)`,
     );
   });
 
