@@ -6,6 +6,8 @@ import { type Clock, systemClock } from './core/clock.js';
 import { Lifecycle, type Service } from './core/lifecycle.js';
 import type { Logger } from './core/log.js';
 import { StateStore } from './core/state.js';
+import { LayoutRegistry } from './hid/layout.js';
+import { LAYOUTS } from './hid/layouts/index.js';
 import { HidService } from './hid/service.js';
 import { RecordingSink } from './hid/sinks/recording.js';
 import { createHidSink } from './hid/sinks.js';
@@ -56,7 +58,14 @@ export async function createApp(o: AppOptions): Promise<App> {
   const hub = new StreamHub();
 
   const sink = o.sink ?? (await createHidSink({ config, clock, log }));
-  const hid = new HidService({ sink, store, log: log.child({ component: 'hid' }) });
+  const hid = new HidService({
+    sink,
+    store,
+    clock,
+    config: config.hid,
+    layouts: new LayoutRegistry(LAYOUTS),
+    log: log.child({ component: 'hid' }),
+  });
 
   const source = o.source ?? (await createFrameSource({ config, clock, log }));
   const encoder = o.encoder ?? new SharpEncoder();

@@ -9,7 +9,9 @@ export interface TypeOptions {
   layout?: string;
   /** Delay between reports in ms; default from config. */
   delayMs?: number;
+  /** Aborting releases every key and rejects with KvmError MACRO_CANCELLED. */
   signal?: AbortSignal;
+  /** Called after each character with characters done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -43,4 +45,27 @@ export interface HidApi {
   releaseAll(): Promise<void>;
   /** Names of the layouts `type` supports. */
   layouts(): readonly string[];
+  /**
+   * The input channel of one interactive client (a WebSocket of the web panel, say). Keys and
+   * buttons it holds are released when it calls `close()`, or when it stops calling `keepalive()`
+   * (any input call counts as one): non-modifier keys and mouse buttons after
+   * `hid.keepalive_ms`, modifiers after the longer `hid.modifier_keepalive_ms` (so a Ctrl held
+   * while the user thinks survives a short stall, but nothing stays held on a dead link).
+   * The same `clientId` returns the same open session.
+   */
+  session(clientId: string): HidSession;
+}
+
+export interface HidSession {
+  readonly clientId: string;
+  keyDown(key: string): Promise<void>;
+  keyUp(key: string): Promise<void>;
+  mouseMoveAbs(x: number, y: number): Promise<void>;
+  mouseMoveRel(dx: number, dy: number): Promise<void>;
+  mouseButtons(buttons: MouseButtons): Promise<void>;
+  mouseWheel(vertical: number, horizontal?: number): Promise<void>;
+  /** Call every few hundred ms while the client is connected, even when idle. */
+  keepalive(): void;
+  /** Releases whatever this client holds and forgets the session. Never throws. */
+  close(): Promise<void>;
 }

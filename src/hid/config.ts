@@ -1,10 +1,41 @@
 import { Type } from '@sinclair/typebox';
+import { LAYOUT_NAMES } from './layout.js';
 
 export const HidConfigSchema = Type.Object(
   {
     sink: Type.Union([Type.Literal('auto'), Type.Literal('hidg'), Type.Literal('recording')], {
       default: 'auto',
       description: 'auto: the gadget devices if /dev/hidg0 exists, else the recording sink.',
+    }),
+    layout: Type.Union(
+      LAYOUT_NAMES.map((n) => Type.Literal(n)),
+      { default: 'us', description: "The target computer's keyboard layout, used when typing text." },
+    ),
+    type_delay_ms: Type.Integer({
+      default: 15,
+      minimum: 0,
+      maximum: 1000,
+      description: 'Pause after each report while typing text (press and release are one report each).',
+    }),
+    press_hold_ms: Type.Integer({
+      default: 50,
+      minimum: 0,
+      maximum: 10_000,
+      description: 'How long a pressed combo is held when the caller gives no hold time.',
+    }),
+    keepalive_ms: Type.Integer({
+      default: 1500,
+      minimum: 100,
+      maximum: 60_000,
+      description:
+        "Interactive clients' held keys and buttons are released after this long without a keepalive.",
+    }),
+    modifier_keepalive_ms: Type.Integer({
+      default: 5000,
+      minimum: 100,
+      maximum: 300_000,
+      description:
+        'Held modifiers (Ctrl, Shift, Alt, Meta) are released after this long without a keepalive.',
     }),
     recording: Type.Object(
       {

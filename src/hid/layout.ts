@@ -1,0 +1,106 @@
+import { KvmError } from '../core/errors.js';
+
+/**
+ * The target layouts `type()` supports. Each is generated from Debian xkb-data by
+ * `scripts/gen-layouts.ts` into `src/hid/layouts/<name>.ts`; none is typed in by hand.
+ */
+export const LAYOUT_NAMES = [
+  'us',
+  'us-intl',
+  'uk',
+  'de',
+  'de-ch',
+  'fr',
+  'fr-ch',
+  'be',
+  'es',
+  'it',
+  'pt',
+  'pt-br',
+  'nl',
+  'se',
+  'no',
+  'dk',
+  'fi',
+  'pl',
+  'cz',
+  'hu',
+  'ru',
+  'ua',
+  'jp',
+  'tr',
+] as const;
+export type LayoutName = (typeof LAYOUT_NAMES)[number];
+
+/** One key press: a Keyboard page usage with the modifier bits held for it (0x02 Shift, 0x40 AltGr). */
+export interface Stroke {
+  usage: number;
+  mods: number;
+}
+
+/** Generated data of one layout. */
+export interface LayoutData {
+  name: string;
+  /** xkb layout(variant) it was generated from, e.g. `ch(fr)`. */
+  xkb: string;
+  /**
+   * Character → flat [usage, mods, usage, mods, ...]: one pair per stroke; more than one pair is
+   * a dead-key sequence (dead key, then the base key).
+   */
+  chars: Readonly<Record<string, readonly number[]>>;
+}
+
+export class LayoutRegistry {
+  private readonly byName: Map<string, LayoutData>;
+
+  constructor(layouts: readonly LayoutData[]) {
+    this.byName = new Map(layouts.map((l) => [l.name, l]));
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  get(name: string): LayoutData {
+    const l = this.byName.get(name);
+    if (!l) {
+      throw new KvmError(
+        'BAD_REQUEST',
+        `unknown keyboard layout '${name}' (known: ${this.names().join(', ')})`,
+        {
+          layout: name,
+        },
+      );
+    }
+    return l;
+  }
+
+  /**
+   * The strokes of every character of `text`, or UNMAPPABLE_CHAR naming the first character the
+   * layout cannot produce and its position (1-based, counted in characters, not UTF-16 units).
+   * `\r\n` and `\r` type as one Enter.
+   */
+  plan(text: string, layoutName: string): Stroke[][] {
+    const layout = this.get(layoutName);
+    const chars = Array.from(text.replace(/\r\n?/g, '\n'));
+    const out: Stroke[][] = [];
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars[i]!;
+      const flat = layout.chars[c];
+      if (!flat) {
+        const cp = c.codePointAt(0)!;
+        const shown =
+          cp < 0x20 || cp === 0x7f ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${c}'`;
+        throw new KvmError(
+          'UNMAPPABLE_CHAR',
+          `character ${shown} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at position ${i + 1} cannot be typed with the '${layout.name}' layout`,
+          { char: c, codePoint: cp, position: i + 1, layout: layout.name },
+        );
+      }
+      const strokes: Stroke[] = [];
+      for (let j = 0; j + 1 < flat.length; j += 2) strokes.push({ usage: flat[j]!, mods: flat[j + 1]! });
+      out.push(strokes);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,307 @@
+import { describe, expect, it } from 'vitest';
+import { KvmError } from '../../../src/core/errors.js';
+import type { HidFunctionName, HidSink, HidSinkListener } from '../../../src/hid/types.js';
+import { makeHid } from './helpers.js';
+
+const KB_IDLE = 'keyboard: 00 00 00 00 00 00 00 00';
+
+describe('HidService keys', () => {
+  it('sends modifiers as bits and keys in press order, and releases in any order', async () => {
+    const { hid, take, store } = await makeHid();
+    await hid.keyDown('ctrl');
+    await hid.keyDown('altgr');
+    await hid.keyDown('a');
+    await hid.keyDown('F13');
+    expect(store.slice('hid').keysHeld).toBe(4);
+    await hid.keyUp('a');
+    await hid.keyUp('left_ctrl');
+    await hid.keyUp('right_alt');
+    await hid.keyUp('f13');
+    expect(take()).toEqual([
+      'keyboard: 01 00 00 00 00 00 00 00',
+      'keyboard: 41 00 00 00 00 00 00 00',
+      'keyboard: 41 00 04 00 00 00 00 00',
+      'keyboard: 41 00 04 68 00 00 00 00',
+      'keyboard: 41 00 68 00 00 00 00 00',
+      'keyboard: 40 00 68 00 00 00 00 00',
+      'keyboard: 00 00 68 00 00 00 00 00',
+      KB_IDLE,
+    ]);
+    expect(store.slice('hid')).toMatchObject({
+      keysHeld: 0,
+      reportsWritten: 8,
+      online: true,
+      sink: 'recording',
+    });
+  });
+
+  it('does not resend a key that is already down or up', async () => {
+    const { hid, take } = await makeHid();
+    await hid.keyDown('a');
+    await hid.keyDown('a');
+    await hid.keyUp('a');
+    await hid.keyUp('a');
+    expect(take()).toEqual(['keyboard: 00 00 04 00 00 00 00 00', KB_IDLE]);
+  });
+
+  it('reports ErrorRollOver while more than six keys are down, and recovers', async () => {
+    const { hid, take } = await makeHid();
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) await hid.keyDown(k);
+    take();
+    await hid.keyDown('shift');
+    await hid.keyDown('g');
+    await hid.keyUp('a');
+    expect(take()).toEqual([
+      'keyboard: 02 00 04 05 06 07 08 09',
+      'keyboard: 02 00 01 01 01 01 01 01',
+      'keyboard: 02 00 05 06 07 08 09 0a',
+    ]);
+  });
+
+  it('sends JIS keys and the top of the usage range', async () => {
+    const { hid, take, clock } = await makeHid();
+    const done = hid.press(['ro', 'yen', 'henkan', 'lang1', 'kp_hexadecimal'], 0);
+    await clock.advance(0);
+    await done;
+    expect(take().slice(0, 5)).toEqual([
+      'keyboard: 00 00 87 00 00 00 00 00',
+      'keyboard: 00 00 87 89 00 00 00 00',
+      'keyboard: 00 00 87 89 8a 00 00 00',
+      'keyboard: 00 00 87 89 8a 90 00 00',
+      'keyboard: 00 00 87 89 8a 90 dd 00',
+    ]);
+  });
+
+  it('refuses an unknown key with UNKNOWN_KEY before sending anything', async () => {
+    const { hid, take } = await makeHid();
+    await expect(hid.press(['ctrl', 'bogus'])).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    expect(take()).toEqual([]);
+    expect(hid.isKey('bogus')).toBe(false);
+    expect(hid.isKey('Volume_Up')).toBe(true);
+  });
+
+  it('press holds the combo for the hold time, then releases in reverse order', async () => {
+    const { hid, take, clock } = await makeHid();
+    const done = hid.press(['ctrl', 'alt', 'delete'], 100);
+    await clock.advance(50);
+    expect(take()).toEqual([
+      'keyboard: 01 00 00 00 00 00 00 00',
+      'keyboard: 05 00 00 00 00 00 00 00',
+      'keyboard: 05 00 4c 00 00 00 00 00',
+    ]);
+    await clock.advance(50);
+    await done;
+    expect(take()).toEqual([
+      'keyboard: 05 00 00 00 00 00 00 00',
+      'keyboard: 01 00 00 00 00 00 00 00',
+      KB_IDLE,
+    ]);
+  });
+
+  it('sends media keys on the consumer report and power on the system report', async () => {
+    const { hid, take, clock } = await makeHid();
+    for (const key of ['volume_up', 'power']) {
+      const done = hid.press([key], 0);
+      await clock.advance(0);
+      await done;
+    }
+    expect(take()).toEqual([
+      'consumer: 01 e9 00',
+      'consumer: 01 00 00',
+      'consumer: 02 01',
+      'consumer: 02 00',
+    ]);
+  });
+
+  it('releaseAll sends all-up reports on every function and keeps the pointer where it is', async () => {
+    const { hid, take, store } = await makeHid();
+    await hid.mouseMoveAbs(1, 0.5);
+    await hid.mouseButtons({ left: true });
+    await hid.keyDown('shift');
+    await hid.keyDown('mute');
+    take();
+    await hid.releaseAll();
+    expect(take()).toEqual([
+      KB_IDLE,
+      'consumer: 01 00 00',
+      'consumer: 02 00',
+      'mouse: 00 ff 7f 00 40 00 00',
+      'mouse_rel: 00 00 00 00',
+    ]);
+    expect(store.slice('hid').keysHeld).toBe(0);
+  });
+});
+
+describe('HidService mouse', () => {
+  it('scales absolute positions to 0..32767 and keeps buttons in later reports', async () => {
+    const { hid, take } = await makeHid();
+    await hid.mouseMoveAbs(0, 0);
+    await hid.mouseButtons({ left: true, right: true });
+    await hid.mouseMoveAbs(0.25, 1);
+    await hid.mouseButtons({ right: false });
+    await hid.mouseWheel(-2, 1);
+    expect(take()).toEqual([
+      'mouse: 00 00 00 00 00 00 00',
+      'mouse: 03 00 00 00 00 00 00',
+      'mouse: 03 00 20 ff 7f 00 00',
+      'mouse: 01 00 20 ff 7f 00 00',
+      'mouse: 01 00 20 ff 7f fe 01',
+    ]);
+  });
+
+  it('splits long relative moves into steps of at most 127 that add up exactly', async () => {
+    const { hid, take } = await makeHid();
+    await hid.mouseMoveRel(300, -5);
+    await hid.mouseButtons({ middle: true });
+    await hid.mouseWheel(1);
+    expect(take()).toEqual([
+      'mouse_rel: 00 7f fb 00',
+      'mouse_rel: 00 7f 00 00',
+      'mouse_rel: 00 2e 00 00',
+      'mouse_rel: 04 00 00 00',
+      'mouse_rel: 04 00 00 01',
+    ]);
+  });
+
+  it('refuses positions outside the screen', async () => {
+    const { hid, take } = await makeHid();
+    await expect(hid.mouseMoveAbs(1.5, 0)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(hid.mouseMoveRel(Number.NaN, 0)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(take()).toEqual([]);
+  });
+});
+
+describe('HidService typing', () => {
+  it('types each character as press and release reports, with Shift and the rate given', async () => {
+    const { hid, take, clock } = await makeHid();
+    const progress: string[] = [];
+    const done = hid.type('aB!\n', {
+      layout: 'us',
+      delayMs: 10,
+      onProgress: (d, t) => progress.push(`${d}/${t}`),
+    });
+    await clock.advance(80);
+    await done;
+    const reports = take();
+    expect(reports).toEqual([
+      'keyboard: 00 00 04 00 00 00 00 00',
+      KB_IDLE,
+      'keyboard: 02 00 05 00 00 00 00 00',
+      KB_IDLE,
+      'keyboard: 02 00 1e 00 00 00 00 00',
+      KB_IDLE,
+      'keyboard: 00 00 28 00 00 00 00 00',
+      KB_IDLE,
+    ]);
+    expect(progress).toEqual(['1/4', '2/4', '3/4', '4/4']);
+  });
+
+  it('does not finish before the delays have passed', async () => {
+    const { hid, clock, recording } = await makeHid();
+    let finished = false;
+    void hid.type('ab', { delayMs: 10 }).then(() => (finished = true));
+    await clock.advance(25);
+    expect(recording.records()).toHaveLength(3);
+    expect(finished).toBe(false);
+    await clock.advance(20);
+    expect(finished).toBe(true);
+  });
+
+  it('uses AltGr and dead keys of the target layout', async () => {
+    const { hid, take, clock } = await makeHid();
+    const done = hid.type('@é^', { layout: 'de', delayMs: 0 });
+    await clock.advance(0);
+    await done;
+    expect(take()).toEqual([
+      'keyboard: 40 00 14 00 00 00 00 00', // AltGr+Q
+      KB_IDLE,
+      'keyboard: 00 00 2e 00 00 00 00 00', // dead acute (´ key)
+      KB_IDLE,
+      'keyboard: 00 00 08 00 00 00 00 00', // e
+      KB_IDLE,
+      'keyboard: 00 00 35 00 00 00 00 00', // dead circumflex
+      KB_IDLE,
+      'keyboard: 00 00 2c 00 00 00 00 00', // space completes it
+      KB_IDLE,
+    ]);
+  });
+
+  it('refuses an unmappable character, naming it and its position, before typing anything', async () => {
+    const { hid, take } = await makeHid();
+    const err = await hid.type('ok ✓ no', { layout: 'us' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KvmError);
+    expect(err).toMatchObject({ code: 'UNMAPPABLE_CHAR', details: { char: '✓', position: 4, layout: 'us' } });
+    expect((err as Error).message).toContain("'✓'");
+    expect(() => hid.checkText('Привет', 'us')).toThrow(/position 1/);
+    expect(() => hid.checkText('Привет', 'ru')).not.toThrow();
+    expect(take()).toEqual([]);
+  });
+
+  it('cancel releases every key and rejects with MACRO_CANCELLED', async () => {
+    const { hid, take, clock, store } = await makeHid();
+    const ac = new AbortController();
+    const done = hid.type('hello', { delayMs: 10, signal: ac.signal }).catch((e: unknown) => e);
+    await clock.advance(15);
+    ac.abort();
+    const err = await done;
+    expect(err).toMatchObject({ code: 'MACRO_CANCELLED', details: { done: 0, total: 5 } });
+    expect(take()).toEqual(['keyboard: 00 00 0b 00 00 00 00 00', KB_IDLE, KB_IDLE]);
+    expect(store.slice('hid').keysHeld).toBe(0);
+  });
+
+  it('toggles Caps Lock off for the text when the host reports it on', async () => {
+    let listener: HidSinkListener | undefined;
+    const inner = await makeHid();
+    const sink: HidSink = {
+      name: 'leds',
+      async start(l) {
+        listener = l;
+        l.online(true, null);
+      },
+      async stop() {},
+      functions: () => inner.recording.functions(),
+      write: (fn, r) => inner.recording.write(fn, r),
+    };
+    const { hid, clock, store } = await makeHid({ sink });
+    listener!.leds(0x02);
+    expect(store.slice('hid').capsLock).toBe(true);
+    const done = hid.type('A', { delayMs: 0 });
+    await clock.advance(0);
+    await done;
+    expect(inner.take()).toEqual([
+      'keyboard: 00 00 39 00 00 00 00 00',
+      KB_IDLE,
+      'keyboard: 02 00 04 00 00 00 00 00',
+      KB_IDLE,
+      'keyboard: 00 00 39 00 00 00 00 00',
+      KB_IDLE,
+    ]);
+  });
+
+  it('fails with a clear error when the device goes away mid-text, leaving nothing held', async () => {
+    let n = 0;
+    const inner = await makeHid();
+    const sink: HidSink = {
+      name: 'flaky',
+      async start(l) {
+        l.online(true, null);
+      },
+      async stop() {},
+      functions: () => ['keyboard'] as HidFunctionName[],
+      async write(fn, r) {
+        if (++n === 3) throw new KvmError('HID_OFFLINE', '/dev/hidg0: device gone (ENOENT)');
+        await inner.recording.write(fn, r);
+      },
+    };
+    const { hid, clock, store } = await makeHid({ sink });
+    const done = hid.type('abc', { delayMs: 0 }).catch((e: unknown) => e);
+    await clock.advance(0);
+    const err = await done;
+    expect(err).toMatchObject({ code: 'HID_OFFLINE', details: { done: 1, total: 3 } });
+    expect((err as Error).message).toBe(
+      'typing stopped after 1 of 3 characters: /dev/hidg0: device gone (ENOENT)',
+    );
+    expect(inner.take().at(-1)).toBe(KB_IDLE);
+    expect(store.slice('hid').keysHeld).toBe(0);
+  });
+});
