@@ -179,7 +179,7 @@ function main(): void {
   ].join('\n');
   writeFileSync(path.join(outDir, 'index.ts'), index);
   // Committed output must pass the project's formatter as generated.
-  spawnSync('npx', ['biome', 'format', '--write', outDir], { cwd: root, stdio: 'ignore' });
+  spawnSync('npx', ['biome', 'check', '--write', outDir], { cwd: root, stdio: 'ignore' });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) main();

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { GadgetConfigSchema } from '../gadget/config.js';
 import { HidConfigSchema } from '../hid/config.js';
 import { ServerConfigSchema } from '../http/config.js';
 import { VideoConfigSchema } from '../video/config.js';
@@ -35,6 +36,7 @@ export const ConfigSchema = Type.Object(
     server: ServerConfigSchema,
     video: VideoConfigSchema,
     hid: HidConfigSchema,
+    gadget: GadgetConfigSchema,
     paths: PathsSchema,
     log: LogSchema,
   },

@@ -37,6 +37,25 @@ export const HidConfigSchema = Type.Object(
       description:
         'Held modifiers (Ctrl, Shift, Alt, Meta) are released after this long without a keepalive.',
     }),
+    hidg: Type.Object(
+      {
+        eagain_timeout_ms: Type.Integer({
+          default: 100,
+          minimum: 1,
+          maximum: 10_000,
+          description: 'Retry a report the host is not ready for (EAGAIN) this long, then fail it.',
+        }),
+        stale_ms: Type.Integer({
+          default: 1000,
+          minimum: 10,
+          maximum: 60_000,
+          description: 'Queued reports older than this are dropped when a newer one for the device waits.',
+        }),
+        reopen_ms: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
+        led_poll_ms: Type.Integer({ default: 100, minimum: 10, maximum: 10_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     recording: Type.Object(
       {
         capacity: Type.Integer({ default: 10_000, minimum: 10, maximum: 1_000_000 }),

@@ -4,6 +4,8 @@ import type { Clock } from '../core/clock.js';
 import { KvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { devPath } from '../core/paths.js';
+import { hidDevices } from '../gadget/functions.js';
+import { HidgSink } from './sinks/hidg.js';
 import { RecordingSink } from './sinks/recording.js';
 import type { HidSink } from './types.js';
 
@@ -31,9 +33,18 @@ export async function createHidSink(deps: SinkDeps): Promise<HidSink> {
     );
     return recording();
   }
-  // The /dev/hidgN sink lands with the HID work (issue 5).
-  throw new KvmError(
-    'HID_OFFLINE',
-    `hid.sink: the USB gadget sink is not available in this build (${keyboardDev})`,
-  );
+  const devices = hidDevices(deps.config.paths, deps.config.gadget);
+  if (devices.length === 0) {
+    throw new KvmError('CONFIG_INVALID', 'hid.sink: gadget.functions enables no HID function');
+  }
+  deps.log.info({ devices }, 'hid: writing to the USB gadget devices');
+  return new HidgSink({
+    devices,
+    clock: deps.clock,
+    log: deps.log.child({ component: 'hidg' }),
+    eagainTimeoutMs: h.hidg.eagain_timeout_ms,
+    staleMs: h.hidg.stale_ms,
+    reopenMs: h.hidg.reopen_ms,
+    ledPollMs: h.hidg.led_poll_ms,
+  });
 }

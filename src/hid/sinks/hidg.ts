@@ -1,0 +1,280 @@
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { errnoCode, errorMessage, KvmError } from '../../core/errors.js';
+import { type Logger, OnceLogger } from '../../core/log.js';
+import type { HidFunctionName, HidSink, HidSinkListener } from '../types.js';
+import { type DeviceIo, fsDeviceIo, GONE_CODES, O_READ_WRITE, O_WRITE } from './device-io.js';
+
+export interface HidgDevice {
+  fn: HidFunctionName;
+  /** e.g. /dev/hidg0 (under the movable `paths.dev`). */
+  path: string;
+}
+
+export interface HidgSinkOptions {
+  devices: readonly HidgDevice[];
+  clock: Clock;
+  log: Logger;
+  io?: DeviceIo;
+  /** Keep retrying a write the host is not ready for (EAGAIN) this long, then fail it. */
+  eagainTimeoutMs: number;
+  /** A report that waited longer than this is dropped when a newer one for the same device is queued. */
+  staleMs: number;
+  /** While offline, try to reopen the devices this often. */
+  reopenMs: number;
+  /** How often the keyboard device is read for LED reports. */
+  ledPollMs: number;
+}
+
+interface Pending {
+  report: Uint8Array;
+  at: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Dev extends HidgDevice {
+  fd: number | null;
+  queue: Pending[];
+  busy: boolean;
+  /** Last report written, for a release that keeps the absolute pointer in place. */
+  last: Uint8Array | null;
+}
+
+/**
+ * Writes reports to the gadget's /dev/hidgN devices. Device faults are state, not crashes: a
+ * vanished device or an unplugged host (ENOENT, ESHUTDOWN, EPIPE, ...) turns the sink offline
+ * (logged once), fails the writes in flight, and a timer reopens the devices when they return;
+ * then an all-up report goes to every function so nothing stays held. Writes made while offline
+ * fail at once and are never replayed later.
+ */
+export class HidgSink implements HidSink {
+  readonly name = 'hidg';
+  private readonly devs: Dev[];
+  private readonly io: DeviceIo;
+  private listener: HidSinkListener | null = null;
+  private online = false;
+  private error: string | null = 'not started';
+  private reopenTimer: TimerHandle | null = null;
+  private ledTimer: TimerHandle | null = null;
+  private stopped = false;
+  private readonly once: OnceLogger;
+  private readonly ledBuf = new Uint8Array(16);
+
+  constructor(private readonly o: HidgSinkOptions) {
+    this.devs = o.devices.map((d) => ({ ...d, fd: null, queue: [], busy: false, last: null }));
+    this.io = o.io ?? fsDeviceIo;
+    this.once = new OnceLogger(60_000, () => o.clock.monotonic());
+  }
+
+  functions(): readonly HidFunctionName[] {
+    return this.devs.map((d) => d.fn);
+  }
+
+  async start(listener: HidSinkListener): Promise<void> {
+    this.listener = listener;
+    this.stopped = false;
+    if (!this.tryOpen()) {
+      this.goOffline(this.error ?? 'devices missing');
+      return;
+    }
+    this.setOnline();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reopenTimer?.cancel();
+    this.ledTimer?.cancel();
+    this.closeAll();
+  }
+
+  write(fn: HidFunctionName, report: Uint8Array): Promise<void> {
+    const dev = this.devs.find((d) => d.fn === fn);
+    if (!dev) return Promise.reject(new KvmError('HID_WRITE_FAILED', `no gadget device for ${fn}`));
+    if (!this.online || dev.fd === null) {
+      return Promise.reject(
+        new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error ?? 'not started'}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      dev.queue.push({ report, at: this.o.clock.monotonic(), resolve, reject });
+      void this.pump(dev);
+    });
+  }
+
+  private async pump(dev: Dev): Promise<void> {
+    if (dev.busy) return;
+    dev.busy = true;
+    try {
+      for (let item = dev.queue.shift(); item; item = dev.queue.shift()) {
+        // Every report carries the whole state of its device (keys, buttons, position), so a
+        // stale one that a newer one follows is superseded: drop it rather than replay old input.
+        if (dev.queue.length > 0 && this.o.clock.monotonic() - item.at > this.o.staleMs) {
+          item.resolve();
+          continue;
+        }
+        try {
+          await this.writeNow(dev, item.report);
+          item.resolve();
+        } catch (err) {
+          item.reject(err);
+        }
+      }
+    } finally {
+      dev.busy = false;
+    }
+  }
+
+  private async writeNow(dev: Dev, report: Uint8Array): Promise<void> {
+    const t0 = this.o.clock.monotonic();
+    for (let wait = 1; ; wait = Math.min(wait * 2, 16)) {
+      if (dev.fd === null) throw new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error}`);
+      try {
+        this.io.write(dev.fd, report);
+        dev.last = report;
+        return;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
+          // The host has not collected the previous report yet (f_hid holds one at a time).
+          if (this.o.clock.monotonic() - t0 < this.o.eagainTimeoutMs) {
+            await this.o.clock.sleep(wait);
+            continue;
+          }
+          throw new KvmError(
+            'HID_WRITE_FAILED',
+            `${dev.path}: the host did not read a report for ${this.o.eagainTimeoutMs} ms (is it asleep?)`,
+          );
+        }
+        if (code && GONE_CODES.has(code)) {
+          const reason = `${dev.path}: ${code === 'ESHUTDOWN' ? 'USB host disconnected' : 'device gone'} (${code})`;
+          this.goOffline(reason);
+          throw new KvmError('HID_OFFLINE', `USB HID is offline: ${reason}`);
+        }
+        throw new KvmError('HID_WRITE_FAILED', `${dev.path}: ${errorMessage(err)}`, undefined, {
+          cause: err,
+        });
+      }
+    }
+  }
+
+  /** Opens every device; false (with `error` set) if one is missing. */
+  private tryOpen(): boolean {
+    for (const d of this.devs) {
+      try {
+        d.fd ??= this.io.open(d.path, d.fn === 'keyboard' ? O_READ_WRITE : O_WRITE);
+      } catch (err) {
+        this.error = `${d.path}: ${errnoCode(err) === 'ENOENT' ? 'missing (is the gadget up?)' : errorMessage(err)}`;
+        this.closeAll();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private setOnline(): void {
+    this.online = true;
+    this.error = null;
+    this.once.reset();
+    this.o.log.info({ devices: this.devs.map((d) => d.path) }, 'hid: gadget devices online');
+    // Whatever the host saw before, nothing is held now.
+    for (const d of this.devs) {
+      for (const r of releaseReports(d)) {
+        try {
+          this.io.write(d.fd!, r);
+        } catch (err) {
+          this.o.log.debug({ fn: d.fn, err: errorMessage(err) }, 'release on reconnect failed');
+        }
+      }
+    }
+    this.listener?.online(true, null);
+    this.scheduleLedPoll();
+  }
+
+  private goOffline(reason: string): void {
+    const wasOnline = this.online;
+    this.online = false;
+    this.error = reason;
+    this.closeAll();
+    for (const d of this.devs) {
+      for (const p of d.queue.splice(0))
+        p.reject(new KvmError('HID_OFFLINE', `USB HID is offline: ${reason}`));
+    }
+    if (this.once.shouldLog(reason)) this.o.log.warn({ reason }, `hid: offline: ${reason}; retrying`);
+    if (wasOnline || this.listener) this.listener?.online(false, reason);
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    if (this.stopped) return;
+    this.reopenTimer?.cancel();
+    this.reopenTimer = this.o.clock.setTimeout(() => {
+      this.reopenTimer = null;
+      if (this.stopped) return;
+      if (this.tryOpen()) this.setOnline();
+      else this.scheduleReopen();
+    }, this.o.reopenMs);
+  }
+
+  private scheduleLedPoll(): void {
+    const kb = this.devs.find((d) => d.fn === 'keyboard');
+    if (!kb || this.stopped) return;
+    this.ledTimer?.cancel();
+    this.ledTimer = this.o.clock.setTimeout(() => {
+      this.ledTimer = null;
+      if (!this.online || kb.fd === null) return;
+      this.readLeds(kb);
+      if (this.online) this.scheduleLedPoll();
+    }, this.o.ledPollMs);
+  }
+
+  /** Drains queued LED output reports; the newest one is the host's current state. */
+  private readLeds(kb: Dev): void {
+    let latest = -1;
+    for (;;) {
+      let n: number;
+      try {
+        n = this.io.read(kb.fd!, this.ledBuf);
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code && GONE_CODES.has(code)) this.goOffline(`${kb.path}: device gone (${code})`);
+        break;
+      }
+      if (n <= 0) break;
+      latest = this.ledBuf[n - 1]!;
+    }
+    if (latest >= 0) this.listener?.leds(latest);
+  }
+
+  private closeAll(): void {
+    this.ledTimer?.cancel();
+    for (const d of this.devs) {
+      if (d.fd === null) continue;
+      try {
+        this.io.close(d.fd);
+      } catch {
+        // already gone
+      }
+      d.fd = null;
+    }
+  }
+}
+
+/** All-up reports for one device; the absolute mouse keeps its last position. */
+function releaseReports(d: Dev): Uint8Array[] {
+  switch (d.fn) {
+    case 'keyboard':
+      return [new Uint8Array(8)];
+    case 'mouse_rel':
+      return [new Uint8Array(4)];
+    case 'consumer':
+      return [Uint8Array.of(1, 0, 0), Uint8Array.of(2, 0)];
+    case 'mouse': {
+      if (!d.last) return [];
+      const r = Uint8Array.from(d.last);
+      r[0] = 0;
+      r[5] = 0;
+      r[6] = 0;
+      return [r];
+    }
+  }
+}
