@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { errorMessage, isKvmError } from './core/errors.js';
 import { createLogger, type Logger } from './core/log.js';
 import { packageRoot } from './core/paths.js';
+import { runGadgetCommand } from './gadget/cli.js';
 import { createApp } from './main.js';
 import { packageVersion } from './version.js';
 
@@ -16,6 +17,7 @@ Usage:
   kvmr0ck run [--config FILE]          run the daemon (the default command)
   kvmr0ck demo [--config FILE]         run on the built-in test pattern and recording HID sink
   kvmr0ck check-config [FILE]          validate a config file and print every problem
+  kvmr0ck gadget up|down|status        build, remove or show the USB HID gadget (configfs; root)
 
 Options:
   -c, --config FILE   config file (default: $KVMR0CK_CONFIG, /etc/kvmr0ck/kvmr0ck.yaml,
@@ -60,6 +62,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'run':
     case 'demo':
       return runDaemon(command, values.config ?? defaultConfigFile(env), env, values.port);
+    case 'gadget':
+      return gadgetCommand(positionals[1], values.config ?? defaultConfigFile(env), env);
     case 'check-config':
       return checkConfig(positionals[1] ?? values.config ?? defaultConfigFile(env), env);
     default:
@@ -79,6 +83,18 @@ function parse(argv: string[]) {
       version: { type: 'boolean', short: 'V' },
     },
   });
+}
+
+function gadgetCommand(sub: string | undefined, file: string | undefined, env: NodeJS.ProcessEnv): number {
+  let config: Config;
+  try {
+    config = loadConfig({ file, env }).config;
+  } catch (err) {
+    process.stderr.write(`kvmr0ck: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  return runGadgetCommand(sub, config, log, (line) => process.stdout.write(`${line}\n`));
 }
 
 function checkConfig(file: string | undefined, env: NodeJS.ProcessEnv): number {

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import { Lifecycle, type Service } from './core/lifecycle.js';
 import type { Logger } from './core/log.js';
 import { StateStore } from './core/state.js';
+import { UsbStateMonitor } from './gadget/udc.js';
 import { LayoutRegistry } from './hid/layout.js';
 import { LAYOUTS } from './hid/layouts/index.js';
 import { HidService } from './hid/service.js';
@@ -100,7 +101,14 @@ export async function createApp(o: AppOptions): Promise<App> {
     },
   };
 
-  const lifecycle = new Lifecycle([hid, video, http], log);
+  const usb = new UsbStateMonitor({
+    paths: config.paths,
+    udc: config.gadget.udc,
+    pollMs: config.gadget.udc_poll_ms,
+    clock,
+    store,
+  });
+  const lifecycle = new Lifecycle([usb, hid, video, http], log);
 
   return {
     config,
