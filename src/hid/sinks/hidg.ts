@@ -187,6 +187,8 @@ export class HidgSink implements HidSink {
       }
     }
     this.listener?.online(true, null);
+    // A new connection starts with every LED off; the host sends its real state if it differs.
+    this.listener?.leds(0);
     this.scheduleLedPoll();
   }
 

@@ -1,0 +1,25 @@
+#!/bin/busybox sh
+# PID 1 of the HID lab guest (see boot.sh): load the modules, mount the host root read-only over
+# 9p with a tmpfs overlay on top, and run the scenario named on the kernel command line in it.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in /m/*.ko; do insmod "$m" || echo "lab: insmod $m failed"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro hostroot /mnt/lower
+mount -t tmpfs tmpfs /mnt/rw
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot
+mkdir -p /newroot/lab-results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /newroot/lab-results
+for d in proc sys dev; do mount --bind /$d /newroot/$d; done
+mount -t devpts devpts /newroot/dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /newroot/tmp
+mount -t tmpfs tmpfs /newroot/run
+cp /newroot/lab-results/cmd /newroot/run/lab-cmd
+chroot /newroot /bin/bash -c 'cd "$(cat /run/lab-cwd 2>/dev/null || echo /work/main)" && . /run/lab-cmd' >/newroot/run/lab-out 2>&1
+code=$?
+cat /newroot/run/lab-out
+cp /newroot/run/lab-out /newroot/lab-results/out.txt
+echo "LAB-EXIT-CODE $code"
+poweroff -f

@@ -1,0 +1,285 @@
+// HID scenarios in the lab guest (run by boot.sh inside qemu, on the built dist/): the gadget
+// enumerates on dummy_hcd, and what the daemon's HID service sends arrives on the guest's own
+// host-side evdev devices exactly as expected.
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema } from '../../../dist/src/config/schema.js';
+import { initialAppState } from '../../../dist/src/core/app-state.js';
+import { systemClock } from '../../../dist/src/core/clock.js';
+import { createLogger } from '../../../dist/src/core/log.js';
+import { StateStore } from '../../../dist/src/core/state.js';
+import { MODIFIER_EVDEV, usageToEvdev } from '../../../dist/src/hid/evdev.js';
+import { LayoutRegistry } from '../../../dist/src/hid/layout.js';
+import { LAYOUTS } from '../../../dist/src/hid/layouts/index.js';
+import { HidService } from '../../../dist/src/hid/service.js';
+import { createHidSink } from '../../../dist/src/hid/sinks.js';
+
+const UDC = 'dummy_udc.0';
+const GADGET = '/sys/kernel/config/usb_gadget/kvmr0ck';
+const EV_SYN = 0;
+const EV_KEY = 1;
+const EV_REL = 2;
+const EV_ABS = 3;
+const EV_LED = 0x11;
+let failures = 0;
+const t0 = Date.now();
+
+function check(name, ok, detail = '') {
+  if (!ok) failures++;
+  console.log(
+    `${ok ? 'ok' : 'not ok'} - ${name}${ok || !detail ? '' : `: ${detail}`}  (+${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Host-side event device of each gadget interface, found by sysfs path (`1-1:1.<n>`), not number. */
+function eventDevices() {
+  const out = {};
+  for (const e of readdirSync('/sys/class/input').filter((x) => x.startsWith('event'))) {
+    const m = /:1\.(\d)\/[^/]+\/input\/input\d+\/event\d+$/.exec(realpathSync(`/sys/class/input/${e}`));
+    if (m) out[m[1]] = `/dev/input/${e}`;
+  }
+  return out;
+}
+
+function reader(dev) {
+  const proc = spawn(process.execPath, [path.join(import.meta.dirname, 'evdev-reader.mjs'), dev]);
+  const events = [];
+  let buf = '';
+  proc.stdout.on('data', (d) => {
+    buf += d;
+    let i = buf.indexOf('\n');
+    while (i >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line) events.push(JSON.parse(line));
+      i = buf.indexOf('\n');
+    }
+  });
+  return { events, stop: () => proc.kill('SIGKILL') };
+}
+
+/** EV_KEY press/release changes grouped per report (SYN_REPORT), each group sorted. */
+function keyGroups(events) {
+  const groups = [];
+  let cur = [];
+  for (const e of events) {
+    if (e.t === EV_KEY && e.v !== 2) cur.push(`${e.c}:${e.v}`);
+    if (e.t === EV_SYN && e.c === 0 && cur.length) {
+      groups.push(cur.sort().join(' '));
+      cur = [];
+    }
+  }
+  return groups;
+}
+
+function expectedGroups(text, layout = 'us') {
+  const reg = new LayoutRegistry(LAYOUTS);
+  const groups = [];
+  for (const strokes of reg.plan(text, layout)) {
+    for (const s of strokes) {
+      const mods = MODIFIER_EVDEV.filter((_, bit) => s.mods & (1 << bit));
+      const key = usageToEvdev(s.usage);
+      groups.push([...mods.map((m) => `${m}:1`), `${key}:1`].sort().join(' '));
+      groups.push([...mods.map((m) => `${m}:0`), `${key}:0`].sort().join(' '));
+    }
+  }
+  return groups;
+}
+
+async function main() {
+  execFileSync('mount', ['-t', 'configfs', 'none', '/sys/kernel/config']);
+  const cli = (...args) =>
+    execFileSync(process.execPath, ['dist/src/cli.js', 'gadget', ...args], {
+      env: { ...process.env, KVMR0CK_CONFIG: '/dev/null', KVMR0CK_LOG__FORMAT: 'json' },
+      encoding: 'utf8',
+    });
+  const upLog = cli('up');
+  check(
+    'gadget up logs every configfs change',
+    upLog.includes('gadget: MKDIR functions/hid.keyboard') &&
+      upLog.includes(`gadget: WRITE UDC = \\"${UDC}\\"`),
+    upLog.slice(0, 400),
+  );
+  check('gadget up again changes nothing', cli('up').includes('nothing to change'));
+
+  const devs = await waitFor(
+    'host-side event devices',
+    () => {
+      const d = eventDevices();
+      return d[0] && d[1] && d[2] ? d : null;
+    },
+    60_000,
+  );
+  check('the host enumerates keyboard, absolute and relative mouse', true, JSON.stringify(devs));
+  await waitFor(
+    'UDC configured',
+    () => readFileSync(`/sys/class/udc/${UDC}/state`, 'utf8').trim() === 'configured',
+    30_000,
+  );
+
+  const config = Value.Default(ConfigSchema, { hid: { sink: 'hidg' } });
+  const log = createLogger({ level: 'warn', format: 'json' });
+  const store = new StateStore(initialAppState());
+  const sink = await createHidSink({ config, clock: systemClock, log });
+  const hid = new HidService({
+    sink,
+    store,
+    log,
+    clock: systemClock,
+    config: config.hid,
+    layouts: new LayoutRegistry(LAYOUTS),
+  });
+  await hid.start();
+  check('the hidg sink is online', store.slice('hid').online === true, JSON.stringify(store.slice('hid')));
+
+  // Typing with the us layout arrives as exactly the expected key events.
+  const text = 'Hello, World! 123 {}[]|~';
+  let kb = reader(devs[0]);
+  await sleep(1500);
+  await hid.type(text, { layout: 'us' });
+  await sleep(1500);
+  const got = keyGroups(kb.events);
+  const want = expectedGroups(text);
+  check(
+    `typing ${JSON.stringify(text)} arrives as exact evdev key events`,
+    JSON.stringify(got) === JSON.stringify(want),
+    `got ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`,
+  );
+  check('no autorepeat while typing', !kb.events.some((e) => e.t === EV_KEY && e.v === 2));
+
+  // Caps Lock set on the host shows in state.
+  const fd = openSync(devs[0], 'w');
+  const ev = Buffer.alloc(48);
+  ev.writeUInt16LE(EV_LED, 16);
+  ev.writeUInt16LE(1, 18); // LED_CAPSL
+  ev.writeInt32LE(1, 20);
+  writeSync(fd, ev); // EV_LED then an all-zero EV_SYN
+  closeSync(fd);
+  try {
+    await waitFor('capsLock in state', () => store.slice('hid').capsLock, 10_000);
+    check('Caps Lock set on the host shows in state', true);
+  } catch (e) {
+    check('Caps Lock set on the host shows in state', false, String(e));
+  }
+  // With Caps Lock on, typing toggles it off around the text so the case comes out right.
+  kb.events.length = 0;
+  await hid.type('Ab', { layout: 'us' });
+  await sleep(1500);
+  const caps = ['58:1', '58:0'];
+  const gotCaps = keyGroups(kb.events);
+  const wantCaps = [...caps, ...expectedGroups('Ab'), ...caps];
+  check(
+    'typing with Caps Lock on toggles it around the text',
+    JSON.stringify(gotCaps) === JSON.stringify(wantCaps),
+    `got ${JSON.stringify(gotCaps)}`,
+  );
+  kb.stop();
+
+  // Absolute and relative mouse.
+  const abs = reader(devs[1]);
+  const rel = reader(devs[2]);
+  await sleep(1500);
+  await hid.mouseMoveAbs(0.5, 0.25);
+  await hid.mouseMoveRel(10, -5);
+  await sleep(1500);
+  const absX = abs.events.filter((e) => e.t === EV_ABS && e.c === 0).at(-1)?.v;
+  const absY = abs.events.filter((e) => e.t === EV_ABS && e.c === 1).at(-1)?.v;
+  check('absolute move arrives as ABS_X/ABS_Y', absX === 16384 && absY === 8192, `x=${absX} y=${absY}`);
+  const relX = rel.events.filter((e) => e.t === EV_REL && e.c === 0).map((e) => e.v);
+  const relY = rel.events.filter((e) => e.t === EV_REL && e.c === 1).map((e) => e.v);
+  check(
+    'relative move arrives as REL_X/REL_Y',
+    relX.join() === '10' && relY.join() === '-5',
+    `x=${relX} y=${relY}`,
+  );
+  abs.stop();
+  rel.stop();
+
+  // UDC unbind during typing: a clear failure, offline state, no crash; rebind: works, nothing held.
+  const typing = hid.type('a'.repeat(200), { layout: 'us', delayMs: 15 }).then(
+    () => null,
+    (e) => e,
+  );
+  await sleep(400);
+  writeFileSync(`${GADGET}/UDC`, '\n');
+  const err = await typing;
+  check(
+    'typing fails with HID_OFFLINE when the UDC is unbound',
+    err?.code === 'HID_OFFLINE',
+    String(err?.message ?? err),
+  );
+  check('the error says what happened', /offline/.test(String(err?.message)), String(err?.message));
+  await waitFor('online false', () => store.slice('hid').online === false, 5000).catch(() => {});
+  check(
+    'state hid.online is false after unbind',
+    store.slice('hid').online === false,
+    JSON.stringify(store.slice('hid')),
+  );
+  check('nothing held after the failure', store.slice('hid').keysHeld === 0);
+
+  writeFileSync(`${GADGET}/UDC`, UDC);
+  await waitFor('online again', () => store.slice('hid').online, 30_000);
+  const devs2 = await waitFor(
+    'host-side devices again',
+    () => {
+      const d = eventDevices();
+      return d[0] ? d : null;
+    },
+    60_000,
+  );
+  await waitFor(
+    'UDC configured again',
+    () => readFileSync(`/sys/class/udc/${UDC}/state`, 'utf8').trim() === 'configured',
+    30_000,
+  );
+  kb = reader(devs2[0]);
+  await sleep(1500);
+  await hid.type('ok', { layout: 'us' });
+  await sleep(1500);
+  kb.stop();
+  const got2 = keyGroups(kb.events);
+  check(
+    'after rebind typing works again, exactly',
+    JSON.stringify(got2) === JSON.stringify(expectedGroups('ok')),
+    JSON.stringify(got2),
+  );
+  check('no key left held', store.slice('hid').keysHeld === 0);
+
+  await hid.stop();
+  cli('down');
+  check('gadget down removes it', !existsSync(GADGET));
+}
+
+main().then(
+  () => {
+    console.log(failures ? `FAIL: ${failures} check(s) failed` : 'PASS');
+    process.exit(failures ? 1 : 0);
+  },
+  (e) => {
+    console.log(`not ok - scenario aborted: ${e?.stack ?? e}`);
+    process.exit(2);
+  },
+);
