@@ -29,9 +29,10 @@ export interface HidServiceOptions {
 const CAPS_LOCK = 0x39;
 
 /**
- * The HID side of the daemon (HidApi): key and pointer state machines over the sink. Reports go
- * out one at a time in call order through one write chain, so a release can never overtake the
- * press it belongs to. Whatever is held, `releaseAll` sends an all-up report on every function.
+ * The HID side of the daemon (HidApi): key and pointer state machines over the sink. The sink
+ * writes each function's reports in call order, so a release never overtakes its press; the
+ * reports are not chained here, so a stalled device lets the sink drop superseded ones instead of
+ * building a backlog. Whatever is held, `releaseAll` sends an all-up report on every function.
  */
 export class HidService implements Service, HidApi {
   readonly name = 'hid';
@@ -39,7 +40,6 @@ export class HidService implements Service, HidApi {
   private mouse!: MouseState;
   private consumerUsage = 0;
   private systemBits = 0;
-  private chain: Promise<unknown> = Promise.resolve();
   private typing: Promise<unknown> = Promise.resolve();
   private written = 0;
   private online = false;
@@ -281,13 +281,10 @@ export class HidService implements Service, HidApi {
     this.o.store.patch('hid', { keysHeld: n });
   }
 
-  /** Queues one report behind every earlier one; rejects with the sink's error. */
-  private write(fn: HidFunctionName, report: Uint8Array): Promise<void> {
-    const p = this.chain.then(() => this.o.sink.write(fn, report));
-    this.chain = p.catch(() => {});
-    return p.then(() => {
-      this.written++;
-      this.o.store.patch('hid', { reportsWritten: this.written });
-    });
+  /** Hands one report to the sink; rejects with the sink's error. */
+  private async write(fn: HidFunctionName, report: Uint8Array): Promise<void> {
+    await this.o.sink.write(fn, report);
+    this.written++;
+    this.o.store.patch('hid', { reportsWritten: this.written });
   }
 }

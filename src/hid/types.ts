@@ -20,7 +20,9 @@ export interface HidSink {
   /** The functions this sink can write to. */
   functions(): readonly HidFunctionName[];
   /**
-   * Writes one report. Rejects with KvmError HID_OFFLINE when the device is gone or the host is
+   * Writes one report. Reports to one function go out in call order (a release never overtakes
+   * its press), and a report may be dropped unsent when a newer one for the same function
+   * supersedes it while the device stalls. Rejects with KvmError HID_OFFLINE when the device is gone or the host is
    * not connected, HID_WRITE_FAILED for other faults. Never blocks the event loop.
    */
   write(fn: HidFunctionName, report: Uint8Array): Promise<void>;

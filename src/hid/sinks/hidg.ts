@@ -38,6 +38,9 @@ interface Dev extends HidgDevice {
   busy: boolean;
   /** Last report written, for a release that keeps the absolute pointer in place. */
   last: Uint8Array | null;
+  /** A report that timed out on EAGAIN and is retried in the background until a newer one comes. */
+  resync: Uint8Array | null;
+  resyncTimer: TimerHandle | null;
 }
 
 /**
@@ -61,7 +64,15 @@ export class HidgSink implements HidSink {
   private readonly ledBuf = new Uint8Array(16);
 
   constructor(private readonly o: HidgSinkOptions) {
-    this.devs = o.devices.map((d) => ({ ...d, fd: null, queue: [], busy: false, last: null }));
+    this.devs = o.devices.map((d) => ({
+      ...d,
+      fd: null,
+      queue: [],
+      busy: false,
+      last: null,
+      resync: null,
+      resyncTimer: null,
+    }));
     this.io = o.io ?? fsDeviceIo;
     this.once = new OnceLogger(60_000, () => o.clock.monotonic());
   }
@@ -95,6 +106,7 @@ export class HidgSink implements HidSink {
         new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error ?? 'not started'}`),
       );
     }
+    this.cancelResync(dev); // a newer report carries the current state
     return new Promise<void>((resolve, reject) => {
       dev.queue.push({ report, at: this.o.clock.monotonic(), resolve, reject });
       void this.pump(dev);
@@ -116,6 +128,8 @@ export class HidgSink implements HidSink {
           await this.writeNow(dev, item.report);
           item.resolve();
         } catch (err) {
+          if (err instanceof KvmError && err.details?.eagain && dev.queue.length === 0)
+            this.scheduleResync(dev, item.report);
           item.reject(err);
         }
       }
@@ -143,6 +157,7 @@ export class HidgSink implements HidSink {
           throw new KvmError(
             'HID_WRITE_FAILED',
             `${dev.path}: the host did not read a report for ${this.o.eagainTimeoutMs} ms (is it asleep?)`,
+            { eagain: true },
           );
         }
         if (code && GONE_CODES.has(code)) {
@@ -155,6 +170,36 @@ export class HidgSink implements HidSink {
         });
       }
     }
+  }
+
+  /**
+   * f_hid still holds the previous report for the host, so the one that timed out would leave the
+   * host with an old state (a key down whose release never went out). Keep offering the latest
+   * report until the host takes it or a newer report replaces it.
+   */
+  private scheduleResync(dev: Dev, report: Uint8Array): void {
+    this.cancelResync(dev);
+    dev.resync = report;
+    dev.resyncTimer = this.o.clock.setTimeout(() => {
+      dev.resyncTimer = null;
+      const r = dev.resync;
+      if (!r || dev.fd === null || dev.busy || dev.queue.length > 0) return;
+      try {
+        this.io.write(dev.fd, r);
+        dev.last = r;
+        dev.resync = null;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code && GONE_CODES.has(code)) this.goOffline(`${dev.path}: device gone (${code})`);
+        else this.scheduleResync(dev, r);
+      }
+    }, this.o.eagainTimeoutMs);
+  }
+
+  private cancelResync(dev: Dev): void {
+    dev.resyncTimer?.cancel();
+    dev.resyncTimer = null;
+    dev.resync = null;
   }
 
   /** Opens every device; false (with `error` set) if one is missing. */
@@ -250,6 +295,7 @@ export class HidgSink implements HidSink {
   private closeAll(): void {
     this.ledTimer?.cancel();
     for (const d of this.devs) {
+      this.cancelResync(d);
       if (d.fd === null) continue;
       try {
         this.io.close(d.fd);

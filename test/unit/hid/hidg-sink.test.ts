@@ -165,11 +165,17 @@ describe('HidgSink', () => {
     await ok;
     expect(t.bytes(0).slice(8)).toEqual([0, 0, 4, 0, 0, 0, 0, 0]);
     t.faults.push(...new Array(200).fill('EAGAIN'));
-    const stuck = t.sink.write('keyboard', new Uint8Array(8)).catch((e: unknown) => e);
+    const stuck = t.sink.write('keyboard', Uint8Array.of(0, 0, 7, 0, 0, 0, 0, 0)).catch((e: unknown) => e);
     await t.clock.advance(200);
     expect(await stuck).toMatchObject({ code: 'HID_WRITE_FAILED' });
     expect(t.events).toEqual(['online', 'leds 0']); // a slow host is not an unplugged one
+    // The failed report is the current state: it is offered again until the host takes it.
     t.faults.length = 0;
+    await t.clock.advance(100);
+    expect(t.bytes(0).slice(16)).toEqual([0, 0, 7, 0, 0, 0, 0, 0]);
+    await t.clock.advance(1000);
+    expect(t.bytes(0)).toHaveLength(24);
+    expect(t.clock.pending()).toBe(1); // only the LED poll
     await t.sink.stop();
   });
 
