@@ -54,12 +54,19 @@ async function waitFor(what, fn, ms) {
   }
 }
 
-/** Host-side event device of each gadget interface, found by sysfs path (`1-1:1.<n>`), not number. */
+/**
+ * Host-side event devices of each gadget interface, found by sysfs path (`1-1:1.<n>`), not number.
+ * `out[n]` is the first; `out.all[n]` every one (hid-input makes one input device per application
+ * collection, so the consumer/system-control interface has two).
+ */
 function eventDevices() {
-  const out = {};
-  for (const e of readdirSync('/sys/class/input').filter((x) => x.startsWith('event'))) {
+  const out = { all: {} };
+  const events = readdirSync('/sys/class/input').filter((x) => x.startsWith('event'));
+  for (const e of events.sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))) {
     const m = /:1\.(\d)\/[^/]+\/input\/input\d+\/event\d+$/.exec(realpathSync(`/sys/class/input/${e}`));
-    if (m) out[m[1]] = `/dev/input/${e}`;
+    if (!m) continue;
+    out[m[1]] ??= `/dev/input/${e}`;
+    (out.all[m[1]] ??= []).push(`/dev/input/${e}`);
   }
   return out;
 }
@@ -113,7 +120,12 @@ async function main() {
   execFileSync('mount', ['-t', 'configfs', 'none', '/sys/kernel/config']);
   const cli = (...args) =>
     execFileSync(process.execPath, ['dist/src/cli.js', 'gadget', ...args], {
-      env: { ...process.env, KVMR0CK_CONFIG: '/dev/null', KVMR0CK_LOG__FORMAT: 'json' },
+      env: {
+        ...process.env,
+        KVMR0CK_CONFIG: '/dev/null',
+        KVMR0CK_LOG__FORMAT: 'json',
+        KVMR0CK_GADGET__FUNCTIONS__CONSUMER: 'true',
+      },
       encoding: 'utf8',
     });
   const upLog = cli('up');
@@ -129,18 +141,25 @@ async function main() {
     'host-side event devices',
     () => {
       const d = eventDevices();
-      return d[0] && d[1] && d[2] ? d : null;
+      return d[0] && d[1] && d[2] && d.all[3]?.length === 2 ? d : null;
     },
     60_000,
   );
-  check('the host enumerates keyboard, absolute and relative mouse', true, JSON.stringify(devs));
+  check(
+    'the host enumerates keyboard, absolute and relative mouse, consumer and system control',
+    true,
+    JSON.stringify(devs),
+  );
   await waitFor(
     'UDC configured',
     () => readFileSync(`/sys/class/udc/${UDC}/state`, 'utf8').trim() === 'configured',
     30_000,
   );
 
-  const config = Value.Default(ConfigSchema, { hid: { sink: 'hidg' } });
+  const config = Value.Default(ConfigSchema, {
+    hid: { sink: 'hidg' },
+    gadget: { functions: { consumer: true } },
+  });
   const log = createLogger({ level: 'warn', format: 'json' });
   const store = new StateStore(initialAppState());
   const sink = await createHidSink({ config, clock: systemClock, log });
@@ -169,6 +188,19 @@ async function main() {
     `got ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`,
   );
   check('no autorepeat while typing', !kb.events.some((e) => e.t === EV_KEY && e.v === 2));
+
+  // Keys above usage 0x65, which capped descriptors cannot send: F13, F24, JIS Ro and Yen.
+  kb.events.length = 0;
+  for (const key of ['f13', 'f24', 'ro', 'yen', 'henkan']) await hid.press([key], 20);
+  await sleep(1500);
+  const high = keyGroups(kb.events);
+  // KEY_F13 183, KEY_F24 194, KEY_RO 89, KEY_YEN 124, KEY_HENKAN 92
+  const wantHigh = [183, 194, 89, 124, 92].flatMap((c) => [`${c}:1`, `${c}:0`]);
+  check(
+    'F13, F24 and JIS keys arrive (full 0x00-0xFF range)',
+    JSON.stringify(high) === JSON.stringify(wantHigh),
+    JSON.stringify(high),
+  );
 
   // Caps Lock set on the host shows in state.
   const fd = openSync(devs[0], 'w');
@@ -217,6 +249,21 @@ async function main() {
   );
   abs.stop();
   rel.stop();
+
+  // Media and system keys on the consumer/system-control function (two report IDs).
+  const ccs = eventDevices().all[3].map(reader);
+  await sleep(1500);
+  for (const key of ['volume_up', 'play_pause', 'sleep']) await hid.press([key], 20);
+  await sleep(1500);
+  for (const r of ccs) r.stop();
+  const media = ccs.flatMap((r) => keyGroups(r.events)).sort();
+  // KEY_VOLUMEUP 115, KEY_PLAYPAUSE 164, KEY_SLEEP 142
+  const wantMedia = [115, 164, 142].flatMap((c) => [`${c}:1`, `${c}:0`]).sort();
+  check(
+    'media and system keys arrive',
+    JSON.stringify(media) === JSON.stringify(wantMedia),
+    JSON.stringify(media),
+  );
 
   // UDC unbind during typing: a clear failure, offline state, no crash; rebind: works, nothing held.
   const typing = hid.type('a'.repeat(200), { layout: 'us', delayMs: 15 }).then(
