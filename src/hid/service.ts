@@ -106,6 +106,9 @@ export class HidService implements Service, HidApi {
 
   async press(keys: readonly string[], holdMs = this.o.config.press_hold_ms): Promise<void> {
     const defs = keys.map((k) => this.resolve(k)); // refuse unknown names before sending anything
+    if (!Number.isFinite(holdMs) || holdMs < 0 || holdMs > 60_000) {
+      throw new KvmError('BAD_REQUEST', `hold time must be 0..60000 ms, got ${holdMs}`);
+    }
     const down: string[] = [];
     try {
       for (const d of defs) {

@@ -305,3 +305,64 @@ describe('HidService typing', () => {
     expect(store.slice('hid').keysHeld).toBe(0);
   });
 });
+
+describe('HidService and the sink going away', () => {
+  function switchableSink(inner: Awaited<ReturnType<typeof makeHid>>) {
+    let listener: HidSinkListener | undefined;
+    let online = true;
+    const sink: HidSink = {
+      name: 'switchable',
+      async start(l) {
+        listener = l;
+        l.online(true, null);
+      },
+      async stop() {},
+      functions: () => inner.recording.functions(),
+      async write(fn, r) {
+        if (!online) throw new KvmError('HID_OFFLINE', 'USB HID is offline: cable out');
+        await inner.recording.write(fn, r);
+      },
+    };
+    return {
+      sink,
+      set(on: boolean) {
+        online = on;
+        listener!.online(on, on ? null : 'cable out');
+      },
+    };
+  }
+
+  it('a key pressed while offline is refused and not counted as held', async () => {
+    const inner = await makeHid();
+    const sw = switchableSink(inner);
+    const { hid, store } = await makeHid({ sink: sw.sink });
+    sw.set(false);
+    expect(store.slice('hid')).toMatchObject({ online: false, error: 'cable out' });
+    await expect(hid.keyDown('a')).rejects.toMatchObject({ code: 'HID_OFFLINE' });
+    expect(store.slice('hid').keysHeld).toBe(0);
+    sw.set(true);
+    await hid.keyDown('a');
+    expect(inner.take()).toEqual(['keyboard: 00 00 04 00 00 00 00 00']);
+  });
+
+  it('forgets held keys when the sink comes back (it has released them on the host)', async () => {
+    const inner = await makeHid();
+    const sw = switchableSink(inner);
+    const { hid, store } = await makeHid({ sink: sw.sink });
+    await hid.keyDown('shift');
+    await hid.keyDown('x');
+    expect(store.slice('hid').keysHeld).toBe(2);
+    sw.set(false);
+    sw.set(true);
+    expect(store.slice('hid').keysHeld).toBe(0);
+    inner.take();
+    await hid.keyDown('y'); // no stale Shift or X in the next report
+    expect(inner.take()).toEqual(['keyboard: 00 00 1c 00 00 00 00 00']);
+  });
+
+  it('refuses a hold time out of range', async () => {
+    const { hid, take } = await makeHid();
+    await expect(hid.press(['a'], -1)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(take()).toEqual([]);
+  });
+});
