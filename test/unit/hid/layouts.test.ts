@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { XKB_LAYOUTS } from '../../../scripts/gen-layouts.js';
+import { generate, XKB_LAYOUTS } from '../../../scripts/gen-layouts.js';
 import { MODIFIER_EVDEV, usageToEvdev } from '../../../src/hid/evdev.js';
 import { LAYOUT_NAMES, LayoutRegistry } from '../../../src/hid/layout.js';
 import { LAYOUTS } from '../../../src/hid/layouts/index.js';
@@ -54,6 +54,16 @@ describe('generated layouts', () => {
     km.close();
     expect(wrong).toEqual([]);
     expect(chars.length).toBeGreaterThan(90);
+  });
+
+  // Fails when the data was edited by hand, or when a new xkb-data changed a layout: then
+  // run `npx tsx scripts/gen-layouts.ts` and review the diff.
+  it.each(LAYOUT_NAMES)('%s: the committed data is what the generator makes from this xkb-data', (name) => {
+    const [l, v] = XKB_LAYOUTS[name];
+    const km = xkb.keymap(l, v);
+    const fresh = Object.fromEntries(generate(km, compose));
+    km.close();
+    expect(LAYOUTS.find((x) => x.name === name)!.chars).toEqual(fresh);
   });
 
   it('types the whole printable ASCII range on Latin layouts', () => {
