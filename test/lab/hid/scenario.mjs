@@ -66,7 +66,7 @@ function eventDevices() {
     const m = /:1\.(\d)\/[^/]+\/input\/input\d+\/event\d+$/.exec(realpathSync(`/sys/class/input/${e}`));
     if (!m) continue;
     out[m[1]] ??= `/dev/input/${e}`;
-    (out.all[m[1]] ??= []).push(`/dev/input/${e}`);
+    out.all[m[1]] = [...(out.all[m[1]] ?? []), `/dev/input/${e}`];
   }
   return out;
 }
