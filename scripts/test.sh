@@ -16,6 +16,8 @@ needlib libturbojpeg.so.0 libturbojpeg0
 needlib libyuv.so.0 libyuv0
 needlib libxkbcommon.so.0 libxkbcommon0
 [ -d /usr/share/X11/xkb/symbols ] || missing+=(xkb-data)
+# Dead keys in the layout proof go through the en_US.UTF-8 Compose table.
+[ -f /usr/share/X11/locale/en_US.UTF-8/Compose ] || missing+=(libx11-data)
 [ -f /usr/include/linux/videodev2.h ] || missing+=(linux-libc-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "npm test: missing system packages. Install them with:" >&2
