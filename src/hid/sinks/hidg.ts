@@ -3,6 +3,7 @@ import { errnoCode, errorMessage, KvmError } from '../../core/errors.js';
 import { type Logger, OnceLogger } from '../../core/log.js';
 import type { HidFunctionName, HidSink, HidSinkListener } from '../types.js';
 import { type DeviceIo, fsDeviceIo, GONE_CODES, O_READ_WRITE, O_WRITE } from './device-io.js';
+import { drainLedReports, releaseReports } from './hidg-reports.js';
 
 export interface HidgDevice {
   fn: HidFunctionName;
@@ -223,7 +224,7 @@ export class HidgSink implements HidSink {
     this.o.log.info({ devices: this.devs.map((d) => d.path) }, 'hid: gadget devices online');
     // Whatever the host saw before, nothing is held now.
     for (const d of this.devs) {
-      for (const r of releaseReports(d)) {
+      for (const r of releaseReports(d.fn, d.last)) {
         try {
           this.io.write(d.fd!, r);
         } catch (err) {
@@ -274,22 +275,10 @@ export class HidgSink implements HidSink {
     }, this.o.ledPollMs);
   }
 
-  /** Drains queued LED output reports; the newest one is the host's current state. */
   private readLeds(kb: Dev): void {
-    let latest = -1;
-    for (;;) {
-      let n: number;
-      try {
-        n = this.io.read(kb.fd!, this.ledBuf);
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code && GONE_CODES.has(code)) this.goOffline(`${kb.path}: device gone (${code})`);
-        break;
-      }
-      if (n <= 0) break;
-      latest = this.ledBuf[n - 1]!;
-    }
-    if (latest >= 0) this.listener?.leds(latest);
+    const r = drainLedReports(this.io, kb.fd!, this.ledBuf);
+    if (r.gone) this.goOffline(`${kb.path}: device gone (${r.gone})`);
+    else if (r.latest >= 0) this.listener?.leds(r.latest);
   }
 
   private closeAll(): void {
@@ -303,26 +292,6 @@ export class HidgSink implements HidSink {
         // already gone
       }
       d.fd = null;
-    }
-  }
-}
-
-/** All-up reports for one device; the absolute mouse keeps its last position. */
-function releaseReports(d: Dev): Uint8Array[] {
-  switch (d.fn) {
-    case 'keyboard':
-      return [new Uint8Array(8)];
-    case 'mouse_rel':
-      return [new Uint8Array(4)];
-    case 'consumer':
-      return [Uint8Array.of(1, 0, 0), Uint8Array.of(2, 0)];
-    case 'mouse': {
-      if (!d.last) return [];
-      const r = Uint8Array.from(d.last);
-      r[0] = 0;
-      r[5] = 0;
-      r[6] = 0;
-      return [r];
     }
   }
 }

@@ -178,7 +178,12 @@ async function main() {
   const text = 'Hello, World! 123 {}[]|~';
   let kb = reader(devs[0]);
   await sleep(1500);
+  const typeStart = performance.now();
   await hid.type(text, { layout: 'us' });
+  const cps = text.length / ((performance.now() - typeStart) / 1000);
+  console.log(
+    `# typed ${text.length} characters at ${cps.toFixed(1)} chars/s over the real gadget (default rate)`,
+  );
   await sleep(1500);
   const got = keyGroups(kb.events);
   const want = expectedGroups(text);
