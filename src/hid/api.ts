@@ -3,6 +3,14 @@
  * Key names are the lowercase names of `src/hid/keys.ts` (`a`, `enter`, `ctrl`, `left_alt`,
  * `f13`, `volume_up`, ...); unknown names are refused with KvmError UNKNOWN_KEY before anything
  * is sent. Every method writes whole reports to the sink; none leaves a key held on failure.
+ *
+ * - Web panel: map `KeyboardEvent.code` to these names with `keyNameForCode` in
+ *   `src/hid/browser-codes.ts` (physical key positions; the target applies its own layout), and
+ *   send input through `session(clientId)` so a dropped socket never leaves a key held.
+ * - More than six non-modifier keys down: the keyboard report carries ErrorRollOver until one
+ *   goes up (HID 1.11 Appendix C); the host keeps the six it saw, nothing wrong is typed.
+ * - While the USB link is down, calls reject with HID_OFFLINE at once and nothing is replayed
+ *   later; state `hid.online`/`hid.error` say why.
  */
 export interface TypeOptions {
   /** Target keyboard layout (`us`, `de`, `fr`, ...); default from config. */
