@@ -5,7 +5,8 @@ export const HidConfigSchema = Type.Object(
   {
     sink: Type.Union([Type.Literal('auto'), Type.Literal('hidg'), Type.Literal('recording')], {
       default: 'auto',
-      description: 'auto: the gadget devices if /dev/hidg0 exists, else the recording sink.',
+      description:
+        'auto: the gadget devices if /dev/hidg0 exists or the board has a USB device controller, else the recording sink.',
     }),
     layout: Type.Union(
       LAYOUT_NAMES.map((n) => Type.Literal(n)),

@@ -5,6 +5,7 @@ import { KvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { devPath } from '../core/paths.js';
 import { hidDevices } from '../gadget/functions.js';
+import { listUdcs } from '../gadget/udc.js';
 import { HidgSink } from './sinks/hidg.js';
 import { RecordingSink } from './sinks/recording.js';
 import type { HidSink } from './types.js';
@@ -15,7 +16,11 @@ export interface SinkDeps {
   log: Logger;
 }
 
-/** Picks the HID sink from config; `auto` records when there is no gadget device. */
+/**
+ * Picks the HID sink from config. `auto` takes the gadget when its device exists or the board has
+ * a USB device controller (the gadget may come up after the daemon: the sink then waits for it,
+ * offline with a reason, instead of silently recording); otherwise the recording sink.
+ */
 export async function createHidSink(deps: SinkDeps): Promise<HidSink> {
   const h = deps.config.hid;
   const recording = () =>
@@ -25,11 +30,12 @@ export async function createHidSink(deps: SinkDeps): Promise<HidSink> {
       clock: deps.clock,
     });
   const keyboardDev = devPath(deps.config.paths, 'hidg0');
-  if (h.sink === 'recording' || (h.sink === 'auto' && !existsSync(keyboardDev))) {
+  const gadgetLikely = existsSync(keyboardDev) || listUdcs(deps.config.paths).length > 0;
+  if (h.sink === 'recording' || (h.sink === 'auto' && !gadgetLikely)) {
     deps.log.info(
       h.sink === 'recording'
         ? 'hid: using the recording HID sink, as configured (reports are kept in memory, see /api/hid/recorded)'
-        : `hid: no USB gadget at ${keyboardDev}: using the recording HID sink (reports are kept in memory, see /api/hid/recorded)`,
+        : `hid: no USB gadget at ${keyboardDev} and no USB device controller: using the recording HID sink (reports are kept in memory, see /api/hid/recorded)`,
     );
     return recording();
   }
