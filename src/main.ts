@@ -18,7 +18,7 @@ import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
 import { snapshotRoutes } from './http/snapshot.js';
 import { streamRoutes } from './http/stream.js';
-import { SharpEncoder } from './video/encoders/sharp.js';
+import { createEncoder } from './video/encoders/select.js';
 import { VideoPipeline } from './video/pipeline.js';
 import { createFrameSource } from './video/sources.js';
 import { StreamHub } from './video/stream-hub.js';
@@ -69,7 +69,7 @@ export async function createApp(o: AppOptions): Promise<App> {
   });
 
   const source = o.source ?? (await createFrameSource({ config, clock, log }));
-  const encoder = o.encoder ?? new SharpEncoder();
+  const encoder = o.encoder ?? createEncoder(config, log);
   const video = new VideoPipeline({
     source,
     encoder,

@@ -11,6 +11,16 @@ export const VideoConfigSchema = Type.Object(
     height: Type.Integer({ default: 720, minimum: 120, maximum: 4320, description: 'Test pattern height.' }),
     fps: Type.Integer({ default: 30, minimum: 1, maximum: 120, description: 'Maximum frames per second.' }),
     quality: Type.Integer({ default: 80, minimum: 1, maximum: 100, description: 'JPEG quality.' }),
+    encoder: Type.Union([Type.Literal('auto'), Type.Literal('turbojpeg'), Type.Literal('sharp')], {
+      default: 'auto',
+      description: 'auto: libturbojpeg if installed, else sharp.',
+    }),
+    encoder_workers: Type.Integer({
+      default: 0,
+      minimum: 0,
+      maximum: 16,
+      description: 'Encoder threads; 0 = one per CPU core, 1 = encode on the main thread.',
+    }),
     idle_fps: Type.Number({
       default: 1,
       minimum: 0.1,

@@ -25,7 +25,9 @@ export interface PipelineOptions {
 export class VideoPipeline implements Service {
   readonly name = 'video';
   private pending: Frame | null = null;
-  private encoding = false;
+  private inflight = 0;
+  /** Capture time of the newest frame published: an older result finishing late is dropped. */
+  private lastPublished = -1;
   private stopped = true;
   private statsTimer: TimerHandle | null = null;
   private unsubClients: (() => void) | null = null;
@@ -86,7 +88,8 @@ export class VideoPipeline implements Service {
       return;
     }
     this.captureRate.mark();
-    if (this.encoding) {
+    if (this.inflight >= (this.o.encoder.concurrency ?? 1)) {
+      // Every encoder is busy: keep only the newest waiting frame.
       if (this.pending) {
         this.pending.release();
         this.dropped++;
@@ -97,20 +100,19 @@ export class VideoPipeline implements Service {
     void this.encode(frame);
   }
 
-  private async encode(frame: Frame): Promise<void> {
-    this.encoding = true;
-    let current: Frame | null = frame;
-    while (current && !this.stopped) {
-      const f: Frame = current;
-      const t0 = this.o.clock.monotonic();
-      try {
-        const jpeg =
-          f.format === 'MJPEG'
-            ? Buffer.from(f.data[0]!.subarray(0, f.bytesUsed))
-            : await this.o.encoder.encode(f, this.o.quality());
-        const t1 = this.o.clock.monotonic();
-        if (f.format !== 'MJPEG') this.encodeMs.add(t1 - t0);
-        this.encodeRate.mark();
+  private async encode(f: Frame): Promise<void> {
+    this.inflight++;
+    const t0 = this.o.clock.monotonic();
+    try {
+      const jpeg =
+        f.format === 'MJPEG'
+          ? Buffer.from(f.data[0]!.subarray(0, f.bytesUsed))
+          : await this.o.encoder.encode(f, this.o.quality());
+      const t1 = this.o.clock.monotonic();
+      if (f.format !== 'MJPEG') this.encodeMs.add(t1 - t0);
+      this.encodeRate.mark();
+      if (f.capturedAt > this.lastPublished && !this.stopped) {
+        this.lastPublished = f.capturedAt;
         this.o.hub.publish({
           jpeg,
           width: f.width,
@@ -120,15 +122,19 @@ export class VideoPipeline implements Service {
           encodedAt: t1,
           synthetic: false,
         });
-      } catch (err) {
-        this.o.log.warn({ err: errorMessage(err) }, 'encoding a frame failed');
-      } finally {
-        f.release();
+      } else {
+        this.dropped++;
       }
-      current = this.pending;
-      this.pending = null;
+    } catch (err) {
+      if (!this.stopped) this.o.log.warn({ err: errorMessage(err) }, 'encoding a frame failed');
+    } finally {
+      f.release();
+      this.inflight--;
     }
-    this.encoding = false;
+    const next = this.pending;
+    this.pending = null;
+    if (next && !this.stopped) void this.encode(next);
+    else next?.release();
   }
 
   private scheduleStats(): void {

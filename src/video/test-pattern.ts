@@ -12,16 +12,19 @@ export interface TestPatternOptions {
   wallTime?: () => Date;
 }
 
-/** SMPTE-like bars in BT.601 limited range: white, yellow, cyan, green, magenta, red, blue, black. */
+/**
+ * 100% colour bars as full-range (JFIF) YCbCr, the range JPEG carries: white, yellow, cyan, green,
+ * magenta, red, blue, black.
+ */
 const BARS: ReadonlyArray<readonly [number, number, number]> = [
-  [235, 128, 128],
-  [210, 16, 146],
-  [170, 166, 16],
-  [145, 54, 34],
-  [106, 202, 222],
-  [81, 90, 240],
-  [41, 240, 110],
-  [16, 128, 128],
+  [255, 128, 128],
+  [226, 0, 149],
+  [179, 170, 0],
+  [150, 44, 21],
+  [105, 212, 235],
+  [76, 85, 255],
+  [29, 255, 107],
+  [0, 128, 128],
 ];
 
 const BUFFERS = 4;
@@ -149,7 +152,7 @@ export class TestPatternSource implements FrameSource {
       vPlane.set(this.barRowV.subarray(offset / 2, offset / 2 + cw), y * cw);
     }
     // Lower third: dark grey band with the clock, frame counter and a sweeping marker.
-    yPlane.fill(32, barsH * w);
+    yPlane.fill(24, barsH * w);
     uPlane.fill(128, (barsH / 2) * cw, ch * cw);
     vPlane.fill(128, (barsH / 2) * cw, ch * cw);
     const now = this.opts.wallTime?.() ?? new Date(this.opts.clock.now());
@@ -159,7 +162,7 @@ export class TestPatternSource implements FrameSource {
     const scale = Math.max(1, Math.floor(band / (GLYPH_H * 3.2)));
     const small = Math.max(1, Math.floor(scale / 3));
     const textY = barsH + Math.floor((band - GLYPH_H * scale) / 2);
-    drawText(yPlane, w, h, Math.floor((w - textWidth(clock, scale)) / 2), textY, clock, scale, 235);
+    drawText(yPlane, w, h, Math.floor((w - textWidth(clock, scale)) / 2), textY, clock, scale, 255);
     drawText(
       yPlane,
       w,
@@ -174,7 +177,7 @@ export class TestPatternSource implements FrameSource {
     drawText(yPlane, w, h, 4 * small, h - (GLYPH_H + 3) * small, `${w}x${h}`, small, 200);
     // A marker that sweeps the bottom edge once per second makes a stalled stream obvious.
     const mx = Math.floor(((seq % this.opts.fps) / this.opts.fps) * (w - 16)) & ~1;
-    for (let y = h - 4; y < h; y++) yPlane.fill(235, y * w + mx, y * w + mx + 16);
+    for (let y = h - 4; y < h; y++) yPlane.fill(255, y * w + mx, y * w + mx + 16);
   }
 }
 

@@ -81,6 +81,8 @@ export interface EncodedFrame {
 
 export interface JpegEncoder {
   readonly name: string;
+  /** How many frames it can encode at once (worker threads); 1 when absent. */
+  readonly concurrency?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Encodes a raw frame. MJPEG frames are not given to encoders: the pipeline passes them through. */

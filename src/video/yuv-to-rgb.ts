@@ -104,7 +104,8 @@ function layoutOf(frame: Frame): Layout {
 const clamp = (v: number) => (v < 0 ? 0 : Math.min(v, 255));
 
 /**
- * YUV (BT.601, limited range, as HDMI bridges deliver) to packed RGB24. Slow (~7 ms at 1080p):
+ * YUV to packed RGB24 with the JFIF (full-range BT.601) equations, the same interpretation a JPEG
+ * decoder applies to what libturbojpeg encodes from the planes: both encoders show the same picture. Slow (~7 ms at 1080p):
  * only the fallback encoder and image comparison use it; the hot path encodes YUV directly.
  */
 export function yuvToRgb(frame: Frame, out?: Uint8Array): Uint8Array {
@@ -116,12 +117,13 @@ export function yuvToRgb(frame: Frame, out?: Uint8Array): Uint8Array {
     const cr = L.chromaH === 2 ? r >> 1 : r;
     for (let x = 0; x < w; x++) {
       const cx = x >> 1;
-      const c = (L.yPlane[L.y(x, r)]! - 16) * 298;
+      // JFIF: R = Y + 1.402 Cr', G = Y - 0.344 Cb' - 0.714 Cr', B = Y + 1.772 Cb' (x256, rounded).
+      const c = L.yPlane[L.y(x, r)]! * 256;
       const d = L.uPlane[L.u(cx, cr)]! - 128;
       const e = L.vPlane[L.v(cx, cr)]! - 128;
-      rgb[o++] = clamp((c + 409 * e + 128) >> 8);
-      rgb[o++] = clamp((c - 100 * d - 208 * e + 128) >> 8);
-      rgb[o++] = clamp((c + 516 * d + 128) >> 8);
+      rgb[o++] = clamp((c + 359 * e + 128) >> 8);
+      rgb[o++] = clamp((c - 88 * d - 183 * e + 128) >> 8);
+      rgb[o++] = clamp((c + 454 * d + 128) >> 8);
     }
   }
   return rgb;

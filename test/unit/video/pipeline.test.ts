@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { initialAppState } from '../../../src/core/app-state.js';
+import { FakeClock } from '../../../src/core/clock.js';
+import { createLogger } from '../../../src/core/log.js';
+import { StateStore } from '../../../src/core/state.js';
+import { VideoPipeline } from '../../../src/video/pipeline.js';
+import { StreamHub } from '../../../src/video/stream-hub.js';
+import type { Frame, FrameConsumer, FrameSource, JpegEncoder } from '../../../src/video/types.js';
+
+/** A source the test drives by hand, counting releases so no capture buffer is ever lost. */
+class ManualSource implements FrameSource {
+  readonly name = 'manual';
+  consumer: FrameConsumer | null = null;
+  released = 0;
+  async start(c: FrameConsumer) {
+    this.consumer = c;
+  }
+  async stop() {}
+  setIdle() {}
+  push(seq: number, at: number): void {
+    const f: Frame = {
+      format: 'I420',
+      width: 2,
+      height: 2,
+      data: [new Uint8Array(6)],
+      strides: [2, 1, 1],
+      bytesUsed: 6,
+      sequence: seq,
+      capturedAt: at,
+      release: () => {
+        this.released++;
+      },
+    };
+    this.consumer!.frame(f);
+  }
+}
+
+/** Encodes when the test says so, in any order, like a pool of workers finishing out of order. */
+class ManualEncoder implements JpegEncoder {
+  readonly name = 'manual';
+  readonly concurrency = 2;
+  jobs: { seq: number; resolve(b: Buffer): void }[] = [];
+  async start() {}
+  async stop() {}
+  encode(f: Frame): Promise<Buffer> {
+    return new Promise((resolve) => this.jobs.push({ seq: f.sequence, resolve }));
+  }
+  finish(seq: number): void {
+    const i = this.jobs.findIndex((j) => j.seq === seq);
+    this.jobs.splice(i, 1)[0]!.resolve(Buffer.from(`jpeg${seq}`));
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('video pipeline with a concurrent encoder', () => {
+  it('keeps only the newest waiting frame, never publishes an older frame after a newer one, releases every buffer', async () => {
+    const source = new ManualSource();
+    const encoder = new ManualEncoder();
+    const hub = new StreamHub();
+    const store = new StateStore(initialAppState());
+    const p = new VideoPipeline({
+      source,
+      encoder,
+      hub,
+      store,
+      clock: new FakeClock(),
+      log: createLogger({ level: 'silent', format: 'json' }),
+      quality: () => 80,
+    });
+    await p.start();
+    source.push(1, 10);
+    source.push(2, 20); // both workers busy now
+    source.push(3, 30); // waits
+    source.push(4, 40); // replaces 3, which is released unencoded
+    expect(encoder.jobs.map((j) => j.seq)).toEqual([1, 2]);
+    expect(source.released).toBe(1);
+    encoder.finish(2);
+    await tick();
+    expect(hub.latest()?.jpeg.toString()).toBe('jpeg2');
+    expect(encoder.jobs.map((j) => j.seq)).toEqual([1, 4]);
+    encoder.finish(1); // older than what is on screen: dropped, not published
+    await tick();
+    expect(hub.latest()?.jpeg.toString()).toBe('jpeg2');
+    encoder.finish(4);
+    await tick();
+    expect(hub.latest()?.jpeg.toString()).toBe('jpeg4');
+    expect(source.released).toBe(4);
+    await p.stop();
+  });
+});
