@@ -45,7 +45,6 @@ export class WorkerPoolEncoder implements JpegEncoder {
         slot.pending?.reject(err);
         slot.pending = null;
       });
-      worker.unref();
       this.slots.push(slot);
     }
   }

@@ -1,0 +1,45 @@
+import { runHidBench } from './hid.js';
+import { runStreamBench } from './stream.js';
+import { runPoolBench, runVideoBench } from './video.js';
+
+/**
+ * `npm run bench`: figures, and ratios against references measured in the same run (this machine
+ * is noisy: compare ratios, not absolute numbers). Nothing is asserted.
+ */
+type Row = Record<string, string | number>;
+
+function table(title: string, rows: Row[]): string {
+  if (rows.length === 0) return `${title}: no rows`;
+  const cols = Object.keys(rows[0]!);
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (v: string[]) => v.map((x, i) => x.padEnd(w[i]!)).join('  ');
+  return [
+    `\n== ${title}`,
+    line(cols),
+    line(w.map((n) => '-'.repeat(n))),
+    ...rows.map((r) => line(cols.map((c) => String(r[c] ?? '')))),
+  ].join('\n');
+}
+
+const only = process.argv[2];
+if (!only || only === 'video') {
+  console.log(
+    table(
+      'JPEG encode, one thread (libturbojpeg via koffi vs the same library from C)',
+      await runVideoBench(),
+    ),
+  );
+  console.log(table('Encoder pool throughput (UYVY)', await runPoolBench()));
+}
+if (!only || only === 'stream')
+  console.log(table('Frame to client latency and memory', await runStreamBench()));
+if (!only || only === 'hid') {
+  const hid = await runHidBench();
+  const rows = hid.map((r) => ({
+    bench: r.name,
+    figures: Object.entries(r.figures)
+      .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`)
+      .join('  '),
+  }));
+  console.log(table('HID input', rows));
+}
