@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { GadgetConfigSchema } from '../gadget/config.js';
 import { HidConfigSchema } from '../hid/config.js';
 import { ServerConfigSchema } from '../http/config.js';
+import { MqttConfigSchema } from '../mqtt/config.js';
 import { VideoConfigSchema } from '../video/config.js';
 
 /**
@@ -37,6 +38,7 @@ export const ConfigSchema = Type.Object(
     video: VideoConfigSchema,
     hid: HidConfigSchema,
     gadget: GadgetConfigSchema,
+    mqtt: MqttConfigSchema,
     paths: PathsSchema,
     log: LogSchema,
   },
