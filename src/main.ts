@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { MacroLike } from './commands/macros.js';
 import type { Config } from './config/schema.js';
 import { type AppState, initialAppState } from './core/app-state.js';
 import { type Clock, systemClock } from './core/clock.js';
@@ -18,6 +19,7 @@ import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
 import { snapshotRoutes } from './http/snapshot.js';
 import { streamRoutes } from './http/stream.js';
+import { MqttService } from './mqtt/service.js';
 import { createEncoder } from './video/encoders/select.js';
 import { VideoPipeline } from './video/pipeline.js';
 import { createFrameSource } from './video/sources.js';
@@ -33,6 +35,8 @@ export interface AppOptions {
   source?: FrameSource;
   sink?: HidSink;
   encoder?: JpegEncoder;
+  /** A macro service for MQTT's macro entities and commands (optional until macros land). */
+  macros?: MacroLike;
 }
 
 export interface App {
@@ -42,6 +46,7 @@ export interface App {
   readonly hid: HidService;
   readonly sink: HidSink;
   readonly server: FastifyInstance;
+  readonly mqtt: MqttService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** URLs the server answers on, after start. */
@@ -108,7 +113,19 @@ export async function createApp(o: AppOptions): Promise<App> {
     clock,
     store,
   });
-  const lifecycle = new Lifecycle([usb, hid, video, http], log);
+  // After http (the panel URL is known), so it stops first and says `offline` while HID still works.
+  const mqtt = new MqttService({
+    config,
+    store,
+    hub,
+    hid,
+    macros: o.macros ?? null,
+    clock,
+    version: o.version,
+    log: log.child({ component: 'mqtt' }),
+    panelUrl: () => urls()[0] ?? null,
+  });
+  const lifecycle = new Lifecycle([usb, hid, video, http, mqtt], log);
 
   return {
     config,
@@ -117,15 +134,18 @@ export async function createApp(o: AppOptions): Promise<App> {
     hid,
     sink,
     server,
+    mqtt,
     start: () => lifecycle.start(),
     stop: () => lifecycle.stop(),
-    urls() {
-      if (!address) return [];
-      const host = config.server.host;
-      const hosts = host === '0.0.0.0' || host === '::' ? ['localhost', ...externalAddresses()] : [host];
-      return hosts.map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address!.port}/`);
-    },
+    urls,
   };
+
+  function urls(): string[] {
+    if (!address) return [];
+    const host = config.server.host;
+    const hosts = host === '0.0.0.0' || host === '::' ? ['localhost', ...externalAddresses()] : [host];
+    return hosts.map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address!.port}/`);
+  }
 }
 
 function externalAddresses(): string[] {

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { errorMessage, KvmError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { MqttConfig } from './config.js';
+
+export interface BrokerHandlers {
+  onConnect(): void;
+  onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void;
+}
+
+/** The broker URL without user:password@, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+export function readPassword(c: MqttConfig): string | undefined {
+  if (c.password_file !== '') {
+    try {
+      return readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new KvmError(
+        'CONFIG_INVALID',
+        `mqtt.password_file: cannot read ${c.password_file}: ${errorMessage(e)}`,
+      );
+    }
+  }
+  return c.password === '' ? undefined : c.password;
+}
+
+/**
+ * One broker connection: MQTT 5, or 3.1.1 when the broker refuses 5 (CONNACK "unsupported protocol
+ * version": reason 132 in v5, return code 1 in 3.1.1). The last will marks us `offline` (retained);
+ * reconnects back off exponentially from reconnect_min_ms to reconnect_max_ms, reset on success.
+ */
+export class BrokerConnection {
+  private client: MqttClient | null = null;
+  private protocol: 4 | 5 = 5;
+  private delay: number;
+  private stopped = false;
+
+  constructor(
+    private readonly o: {
+      config: MqttConfig;
+      clientId: string;
+      availabilityTopic: string;
+      log: Logger;
+      handlers: BrokerHandlers;
+    },
+  ) {
+    this.delay = o.config.reconnect_min_ms;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.protocol;
+  }
+
+  open(): void {
+    this.stopped = false;
+    const c = this.o.config;
+    const opts: IClientOptions = {
+      protocolVersion: this.protocol,
+      clientId: this.o.clientId,
+      clean: true,
+      keepalive: c.keepalive_s,
+      reconnectPeriod: this.delay,
+      connectTimeout: 10_000,
+      rejectUnauthorized: !c.insecure,
+      will: { topic: this.o.availabilityTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    };
+    if (c.username !== '') opts.username = c.username;
+    const password = readPassword(c);
+    if (password !== undefined) opts.password = password;
+    if (c.ca_file !== '') opts.ca = readFileSync(c.ca_file);
+    const client = connect(c.url, opts);
+    this.client = client;
+    client.on('connect', () => {
+      this.delay = c.reconnect_min_ms;
+      client.options.reconnectPeriod = this.delay;
+      this.o.log.info(
+        { url: redactUrl(c.url), protocol: this.protocol === 5 ? '5' : '3.1.1' },
+        'mqtt: connected',
+      );
+      this.o.handlers.onConnect();
+    });
+    client.on('message', (topic, payload, packet) => this.o.handlers.onMessage(topic, payload, packet));
+    client.on('close', () => {
+      if (this.stopped) return;
+      // Exponential back-off with jitter, so a fleet does not reconnect in lock-step.
+      this.delay = Math.min(c.reconnect_max_ms, Math.round(this.delay * 2 * (0.8 + Math.random() * 0.4)));
+      client.options.reconnectPeriod = this.delay;
+    });
+    client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      if (this.protocol === 5 && (code === 132 || code === 1)) {
+        this.o.log.warn({ url: redactUrl(c.url) }, 'mqtt: broker refuses MQTT 5, falling back to 3.1.1');
+        this.protocol = 4;
+        client.end(true);
+        this.open();
+        return;
+      }
+      this.o.log.warn(
+        { url: redactUrl(c.url), err: errorMessage(err), retryMs: this.delay },
+        'mqtt: connection error',
+      );
+    });
+  }
+
+  publish(topic: string, payload: string | Buffer, opts: { retain?: boolean; qos?: 0 | 1 } = {}): void {
+    if (!this.client?.connected) return;
+    this.client.publish(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false });
+  }
+
+  subscribe(topics: string[]): void {
+    this.client?.subscribe(topics, { qos: 1 });
+  }
+
+  /** Marks us offline (retained) while still connected, then disconnects cleanly. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = null;
+    if (!client) return;
+    if (client.connected) {
+      await new Promise<void>((resolve) =>
+        client.publish(this.o.availabilityTopic, 'offline', { qos: 1, retain: true }, () => resolve()),
+      ).catch(() => undefined);
+    }
+    await client.endAsync(true).catch(() => undefined);
+  }
+}

@@ -1,0 +1,151 @@
+import type { IPublishPacket } from 'mqtt';
+import { type CommandExecutor, type CommandResult, failure } from '../commands/execute.js';
+import { type Command, type CommandLimits, commandTimeMs, parseCommand } from '../commands/schema.js';
+import { KvmError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { SELECT_NONE } from './discovery.js';
+import type { Topics } from './node-id.js';
+
+export interface InboxOptions {
+  topics: Topics;
+  executor: CommandExecutor;
+  limits: CommandLimits;
+  maxAgeMs: number;
+  readOnly: boolean;
+  now: () => number;
+  log: Logger;
+  publishResult(r: CommandResult): void;
+  /** After a select choice, so HA shows the placeholder again. */
+  resetSelect(): void;
+  setQuality(n: number): void;
+  setMaxFps(n: number): void;
+}
+
+const REMEMBERED_IDS = 256;
+
+/**
+ * Turns MQTT messages into commands. Retained messages are never executed (a retained "type my
+ * password" would run on every reconnect); a command whose `ts` is older than max_command_age_s
+ * is refused (MQTT 5 brokers already drop messages past their expiry interval); a command id seen
+ * before is answered again without running twice, which covers QoS 1 redelivery after a reconnect.
+ */
+export class CommandInbox {
+  private readonly seen = new Map<string, CommandResult | null>();
+
+  constructor(private readonly o: InboxOptions) {}
+
+  handle(topic: string, payload: Buffer, packet: Pick<IPublishPacket, 'retain'>): void {
+    const t = this.o.topics;
+    if (topic !== t.command && !topic.startsWith(`${t.set}/`)) return;
+    if (packet.retain) {
+      this.o.log.warn(
+        { topic },
+        'mqtt: ignoring a retained command (clear it with an empty retained message)',
+      );
+      return;
+    }
+    if (this.o.readOnly) {
+      this.o.publishResult(failure(null, new KvmError('COMMAND_REFUSED', 'mqtt.read_only is on')));
+      return;
+    }
+    let cmd: Command | null;
+    try {
+      cmd =
+        topic === t.command
+          ? parseCommand(payload, this.o.limits)
+          : this.entityCommand(topic.slice(t.set.length + 1), payload);
+    } catch (e) {
+      this.o.publishResult(failure(idOf(payload), e));
+      return;
+    }
+    if (cmd) this.run(cmd, topic === t.command ? 'mqtt' : 'mqtt-entity');
+  }
+
+  private run(cmd: Command, origin: string): void {
+    const id = cmd.id ?? null;
+    const at = commandTimeMs(cmd.ts);
+    if (cmd.ts !== undefined && (at === null || this.o.now() - at > this.o.maxAgeMs)) {
+      this.o.publishResult(
+        failure(
+          id,
+          new KvmError(
+            'COMMAND_REFUSED',
+            `command is older than ${this.o.maxAgeMs / 1000} s (or its ts is unreadable)`,
+          ),
+        ),
+      );
+      return;
+    }
+    if (id !== null) {
+      if (this.seen.has(id)) {
+        const prior = this.seen.get(id);
+        this.o.log.info({ id }, 'mqtt: duplicate command id, not run again');
+        if (prior) this.o.publishResult(prior);
+        return;
+      }
+      this.seen.set(id, null);
+      if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.keys().next().value as string);
+    }
+    this.o.log.info({ action: cmd.action, id, origin }, 'mqtt: command');
+    void this.o.executor.run(cmd, origin).then((r) => {
+      if (id !== null && this.seen.has(id)) this.seen.set(id, r);
+      if (!r.ok) this.o.log.warn({ action: cmd.action, id, error: r.error }, 'mqtt: command failed');
+      this.o.publishResult(r);
+    });
+  }
+
+  /** Entity command topics carry plain payloads (HA sends PRESS, the text, the option, a number). */
+  private entityCommand(what: string, payload: Buffer): Command | null {
+    if (payload.byteLength > this.o.limits.maxPayloadBytes) {
+      throw new KvmError(
+        'TOO_LARGE',
+        `payload is ${payload.byteLength} bytes, the limit is ${this.o.limits.maxPayloadBytes}`,
+      );
+    }
+    const text = payload.toString('utf8');
+    switch (what) {
+      case 'ctrl_alt_del':
+        return { action: 'press', keys: ['ctrl', 'alt', 'delete'] };
+      case 'cancel':
+        return { action: 'cancel' };
+      case 'type':
+        if ([...text].length > this.o.limits.maxTextLength) {
+          throw new KvmError(
+            'BAD_REQUEST',
+            `type.text: longer than ${this.o.limits.maxTextLength} characters`,
+          );
+        }
+        return text === '' ? null : { action: 'type', text };
+      case 'macro_select':
+        this.o.resetSelect();
+        return text === SELECT_NONE ? null : { action: 'macro', name: text };
+      case 'jpeg_quality':
+        this.o.setQuality(number(text, 1, 100, 'jpeg_quality'));
+        return null;
+      case 'max_fps':
+        this.o.setMaxFps(number(text, 1, 120, 'max_fps'));
+        return null;
+      default:
+        if (what.startsWith('macro/')) return { action: 'macro', name: what.slice('macro/'.length) };
+        throw new KvmError('BAD_REQUEST', `unknown command topic '${what.slice(0, 64)}'`);
+    }
+  }
+}
+
+function number(text: string, min: number, max: number, what: string): number {
+  const n = Math.round(Number(text));
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new KvmError('BAD_REQUEST', `${what}: must be ${min}..${max}`);
+  }
+  return n;
+}
+
+/** Best effort: the id of a command that failed to parse, so the sender can match the error. */
+function idOf(payload: Buffer): string | null {
+  try {
+    const v = JSON.parse(payload.toString('utf8')) as { id?: unknown };
+    return typeof v.id === 'string' && v.id.length <= 64 ? v.id : null;
+  } catch {
+    return null;
+  }
+}
