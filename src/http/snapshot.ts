@@ -3,7 +3,7 @@ import { KvmError } from '../core/errors.js';
 import type { StreamHub } from '../video/stream-hub.js';
 
 interface SnapshotQuery {
-  fresh?: boolean;
+  fresh?: string;
 }
 
 /** How long /snapshot.jpg waits for a frame (at start-up, or with ?fresh=1) before a 503. */
@@ -17,14 +17,16 @@ export function snapshotRoutes(app: FastifyInstance, hub: StreamHub): void {
       schema: {
         querystring: {
           type: 'object',
-          properties: { fresh: { type: 'boolean' } },
+          // `?fresh=1`, `?fresh=true` or a bare `?fresh`, as people type it.
+          properties: { fresh: { type: 'string', enum: ['', '1', 'true', 'yes', '0', 'false', 'no'] } },
           additionalProperties: true,
         },
       },
     },
     async (req, reply) => {
       // A snapshot counts as a viewer while it waits, so an idle source speeds up for it.
-      const removeClient = req.query.fresh ? hub.addClient() : () => {};
+      const fresh = req.query.fresh !== undefined && !['0', 'false', 'no'].includes(req.query.fresh);
+      const removeClient = fresh ? hub.addClient() : () => {};
       try {
         const current = hub.latest();
         const f =

@@ -7,6 +7,16 @@ export const VideoConfigSchema = Type.Object(
       description: 'auto: the V4L2 device if it exists, else the built-in test pattern.',
     }),
     device: Type.String({ default: '/dev/video0', minLength: 1, description: 'V4L2 capture device.' }),
+    format: Type.String({
+      default: 'auto',
+      pattern: '^(auto|[A-Z0-9]{4})$',
+      description: 'auto or a V4L2 fourcc such as UYVY, NV12, MJPG',
+    }),
+    edid: Type.String({
+      default: '',
+      description: 'EDID file loaded into the HDMI bridge at start (empty: leave it).',
+    }),
+    buffers: Type.Integer({ default: 4, minimum: 2, maximum: 16, description: 'Capture buffers.' }),
     width: Type.Integer({ default: 1280, minimum: 160, maximum: 7680, description: 'Test pattern width.' }),
     height: Type.Integer({ default: 720, minimum: 120, maximum: 4320, description: 'Test pattern height.' }),
     fps: Type.Integer({ default: 30, minimum: 1, maximum: 120, description: 'Maximum frames per second.' }),

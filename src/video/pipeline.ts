@@ -5,6 +5,7 @@ import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import { RateMeter, round, SampleWindow } from '../core/stats.js';
+import { renderNoSignal } from './no-signal.js';
 import type { StreamHub } from './stream-hub.js';
 import type { Frame, FrameSource, JpegEncoder, SourceStatus } from './types.js';
 
@@ -36,6 +37,8 @@ export class VideoPipeline implements Service {
   private encodeRate!: RateMeter;
   private sentRate!: RateMeter;
   private encodeMs = new SampleWindow(120);
+  private noSignal: SourceStatus | null = null;
+  private noSignalTimer: TimerHandle | null = null;
   private dropped = 0;
 
   constructor(private readonly o: PipelineOptions) {}
@@ -64,6 +67,7 @@ export class VideoPipeline implements Service {
   async stop(): Promise<void> {
     this.stopped = true;
     this.statsTimer?.cancel();
+    this.noSignalTimer?.cancel();
     this.unsubClients?.();
     this.unsubSent?.();
     await this.o.source.stop();
@@ -73,6 +77,13 @@ export class VideoPipeline implements Service {
   }
 
   private onStatus(s: SourceStatus): void {
+    if (s.signal) {
+      this.noSignalTimer?.cancel();
+      this.noSignalTimer = null;
+    } else {
+      this.noSignal = s;
+      if (!this.noSignalTimer) this.showNoSignal();
+    }
     this.o.store.patch('video', {
       signal: s.signal,
       signalReason: s.reason,
@@ -135,6 +146,35 @@ export class VideoPipeline implements Service {
     this.pending = null;
     if (next && !this.stopped) void this.encode(next);
     else next?.release();
+  }
+
+  /**
+   * While there is no signal, a rendered no-signal picture goes out every second: viewers see why
+   * the screen is empty, and stream clients stay connected and fed until video returns.
+   */
+  private showNoSignal(): void {
+    const s = this.noSignal;
+    if (!s || this.stopped) return;
+    const last = this.o.hub.latest();
+    const w = s.width || last?.width || 1280;
+    const h = s.height || last?.height || 720;
+    renderNoSignal(w, h, s.reason ?? 'no signal', 70)
+      .then((jpeg) => {
+        if (this.stopped || !this.noSignalTimer) return;
+        const now = this.o.clock.monotonic();
+        this.o.hub.publish({
+          jpeg,
+          width: w,
+          height: h,
+          sequence: 0,
+          capturedAt: now,
+          encodedAt: now,
+          synthetic: true,
+        });
+        this.lastPublished = now;
+      })
+      .catch((err) => this.o.log.warn({ err: errorMessage(err) }, 'rendering the no-signal picture failed'));
+    this.noSignalTimer = this.o.clock.setTimeout(() => this.showNoSignal(), 1000);
   }
 
   private scheduleStats(): void {

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { KvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { TestPatternSource } from './test-pattern.js';
 import type { FrameSource } from './types.js';
@@ -36,9 +35,17 @@ export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> 
     );
     return testPattern();
   }
-  // V4L2 capture lands with the video work (issue 4); until then a device is a clear start error.
-  throw new KvmError(
-    'VIDEO_DEVICE',
-    `video.source: V4L2 capture is not available in this build (device ${v.device})`,
-  );
+  const { V4l2Source } = await import('./v4l2/source.js');
+  return new V4l2Source({
+    device: v.device,
+    format: v.format,
+    width: v.width,
+    height: v.height,
+    fps: v.fps,
+    idleFps: v.idle_fps,
+    buffers: v.buffers,
+    edidFile: v.edid,
+    clock: deps.clock,
+    log: deps.log.child({ component: 'v4l2' }),
+  });
 }

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Boots the HID lab guest and runs one scenario in it (LAB.md's recipe, reduced to what the HID
-# scenarios need: dummy_hcd, configfs, usb_f_hid and the host-side usbhid/hid-generic/evdev).
-#   test/lab/hid/boot.sh [scenario command, default: node test/lab/hid/scenario.mjs]
+# Boots the lab guest (LAB.md's recipe: Debian's kernel under qemu with vivid for V4L2 capture,
+# dummy_hcd + configfs + usb_f_hid for the gadget, usbhid/hid-generic/evdev as its host side) and
+# runs one scenario command in it, on the host's root (read-only 9p + tmpfs overlay).
+#   test/lab/boot.sh [scenario command, default: node test/lab/hid/scenario.mjs]
 # Needs: qemu-system-x86, busybox-static, kmod, cpio (Debian). Exit code: the scenario's.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
-WORK=${HIDLAB_DIR:-/tmp/kvmr0ck-hidlab}
+cd "$(dirname "$0")/../.."
+WORK=${LAB_DIR:-/tmp/kvmr0ck-lab}
 SCRIPT=${1:-node test/lab/hid/scenario.mjs}
 mkdir -p "$WORK"
-npx tsc -p tsconfig.build.json # the guest runs the built dist/
+[ -n "${LAB_NO_BUILD:-}" ] || npx tsc -p tsconfig.build.json # the guest runs the built dist/
 V=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\(.*\)/\1/p' | head -1)
 if [ ! -f "$WORK/k/boot/vmlinuz-$V" ]; then
   (cd "$WORK" && apt-get download "linux-image-$V" >/dev/null 2>&1 && dpkg -x linux-image-"$V"_*.deb k)
@@ -18,18 +19,23 @@ IR="$WORK/ir"
 rm -rf "$IR" && mkdir -p "$IR"/{bin,m,proc,sys,dev,mnt/lower,mnt/rw,newroot}
 cp /usr/bin/busybox "$IR/bin/busybox"
 i=0
-for mod in virtio_pci virtio_rng 9pnet_virtio 9p overlay configfs libcomposite dummy_hcd usb_f_hid usbhid hid_generic evdev; do
+for mod in virtio_pci virtio_rng 9pnet_virtio 9p overlay configfs libcomposite dummy_hcd usb_f_hid usbhid hid_generic evdev vivid; do
   modprobe -d "$WORK/k" -S "$V" --show-depends "$mod" | awk '/^insmod/ {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
   i=$((i + 1))
   cp "$ko" "$IR/m/$(printf %02d "$i")-$(basename "$ko")"
 done
-cp test/lab/hid/init.sh "$IR/init" && chmod +x "$IR/init"
+# vivid: two devices with one HDMI input each; /dev/video0 single-planar, /dev/video1 multi-planar.
+for ko in "$IR"/m/*-vivid.ko*; do
+  echo "n_devs=2 node_types=0x1,0x1 num_inputs=1,1 input_types=0x3,0x3 multiplanar=1,2" > "$ko.params"
+done
+cp test/lab/init.sh "$IR/init"
+chmod +x "$IR/init"
 (cd "$IR" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/initramfs.cpio.gz"
 mkdir -p "$WORK/results" && rm -f "$WORK/results"/*
 printf 'export PATH=%s\n%s\n' "$PATH" "$SCRIPT" > "$WORK/results/cmd"
 LOG="$WORK/console.log"
-timeout "${HIDLAB_TIMEOUT:-600}" qemu-system-x86_64 -nographic -no-reboot -m 2048 -smp 2 -cpu max -accel tcg -nic none \
+timeout "${LAB_TIMEOUT:-600}" qemu-system-x86_64 -nographic -no-reboot -m 2048 -smp 2 -cpu max -accel tcg -nic none \
   -kernel "$WORK/k/boot/vmlinuz-$V" -initrd "$WORK/initramfs.cpio.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1" \
   -device virtio-rng-pci \

@@ -1,11 +1,19 @@
 #!/bin/busybox sh
-# PID 1 of the HID lab guest (see boot.sh): load the modules, mount the host root read-only over
+# PID 1 of the lab guest (see boot.sh): load the modules, mount the host root read-only over
 # 9p with a tmpfs overlay on top, and run the scenario named on the kernel command line in it.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in /m/*.ko; do insmod "$m" || echo "lab: insmod $m failed"; done
+# Loopback: scenarios talk to the daemon over 127.0.0.1.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+# A module's parameters, when it needs any, sit beside it in <module>.params (vivid's inputs).
+for m in /m/*.ko; do
+  params=""
+  [ -f "$m.params" ] && params=$(cat "$m.params")
+  # shellcheck disable=SC2086
+  insmod "$m" $params || echo "lab: insmod $m failed"
+done
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro hostroot /mnt/lower
 mount -t tmpfs tmpfs /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work

@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Clock } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import { type Logger, OnceLogger } from '../../core/log.js';
+import type { Frame, FrameConsumer, FrameSource, SourceStatus } from '../types.js';
+import { chooseFormat } from './choose.js';
+import { type NegotiatedFormat, V4l2Device, V4l2Error } from './device.js';
+import { POLLERR, POLLIN, POLLPRI } from './libc.js';
+
+export interface V4l2SourceOptions {
+  device: string;
+  /** `auto` or a fourcc. */
+  format: string;
+  /** Used when the device has no DV timings (USB dongles): the size to ask for. */
+  width: number;
+  height: number;
+  fps: number;
+  idleFps: number;
+  buffers: number;
+  /** EDID file (hex text or binary) to load into the bridge at open; empty: leave it. */
+  edidFile: string;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Why there is no picture, in words for the state and the no-signal screen. */
+const NO_SIGNAL: Record<string, string> = {
+  ENOLINK: 'no signal (no cable or source off)',
+  ENOLCK: 'no signal lock (unstable or unsupported timing)',
+  ERANGE: 'signal out of range',
+  ENODATA: 'no signal',
+};
+
+/**
+ * Captures from a V4L2 device (HDMI bridge or USB dongle): negotiates DV timings and a format,
+ * streams mmap'ed buffers straight to the pipeline, follows source changes, and turns missing
+ * signal or a vanished device into state, retrying with back-off. It never throws after start.
+ */
+export class V4l2Source implements FrameSource {
+  readonly name: string;
+  private consumer: FrameConsumer | null = null;
+  private running = false;
+  private idle = false;
+  private loop: Promise<void> | null = null;
+  private dev: V4l2Device | null = null;
+  private generation = 0;
+  private readonly faultLog = new OnceLogger(60_000);
+
+  constructor(private readonly o: V4l2SourceOptions) {
+    this.name = `v4l2:${o.device}`;
+  }
+
+  async start(consumer: FrameConsumer): Promise<void> {
+    this.consumer = consumer;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.consumer = null;
+  }
+
+  setIdle(idle: boolean): void {
+    this.idle = idle;
+  }
+
+  private status(s: Partial<SourceStatus> & { signal: boolean; reason: string | null }): void {
+    this.consumer?.status({ width: 0, height: 0, format: '', fps: 0, ...s });
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 250;
+    while (this.running) {
+      try {
+        await this.session();
+        backoff = 250;
+      } catch (err) {
+        const code = err instanceof V4l2Error ? err.code : '';
+        const reason =
+          NO_SIGNAL[code] ??
+          (code === 'ENOENT' || code === 'ENODEV' ? 'device gone' : `capture error: ${errorMessage(err)}`);
+        if (this.faultLog.shouldLog(reason))
+          this.o.log.warn({ device: this.o.device, err: errorMessage(err) }, `video: ${reason}`);
+        this.status({ signal: false, reason });
+        await this.o.clock.sleep(backoff);
+        backoff = Math.min(backoff * 2, NO_SIGNAL[code] ? 1000 : 5000);
+      } finally {
+        this.closeDevice();
+      }
+    }
+  }
+
+  private closeDevice(): void {
+    this.generation++;
+    try {
+      this.dev?.streamOff();
+    } catch {
+      // already gone
+    }
+    this.dev?.close();
+    this.dev = null;
+  }
+
+  /** One open-negotiate-stream cycle; returns to renegotiate (source change), throws on faults. */
+  private async session(): Promise<void> {
+    if (!existsSync(this.o.device)) throw new V4l2Error(`open ${this.o.device}`, 2);
+    const dev = new V4l2Device(this.o.device);
+    this.dev = dev;
+    dev.open();
+    const cap = dev.querycap();
+    if (!cap.streaming) throw new Error(`${this.o.device} (${cap.card}) cannot stream`);
+    if (this.o.edidFile) this.loadEdid(dev);
+    let width = this.o.width;
+    let height = this.o.height;
+    let fps = this.o.fps;
+    let hasTimings = true;
+    try {
+      const t = dev.queryDvTimings();
+      dev.setDvTimings(t);
+      width = t.width;
+      height = t.height;
+      fps = t.fps || fps;
+    } catch (err) {
+      // ENOTTY/EINVAL: no DV timings (a USB dongle); anything else is a real no-signal condition.
+      if (err instanceof V4l2Error && (err.code === 'ENOTTY' || err.code === 'EINVAL')) hasTimings = false;
+      else throw err;
+    }
+    try {
+      dev.subscribeSourceChange();
+    } catch {
+      // Not every driver raises source-change events; bridges do.
+    }
+    const choice = chooseFormat(dev.enumFormats(), this.o.format);
+    const fmt = dev.setFormat(choice.fourcc, width, height);
+    dev.allocate(this.o.buffers, fmt.memPlanes);
+    dev.streamOn();
+    this.faultLog.reset();
+    this.o.log.info(
+      `video: capturing ${fmt.width}x${fmt.height}${hasTimings ? ` @ ${fps} Hz` : ''} ${fmt.fourcc} from ${cap.card} (${cap.driver}${cap.multiplanar ? ', multi-planar' : ''}): ${choice.why}`,
+    );
+    this.status({
+      signal: true,
+      reason: null,
+      width: fmt.width,
+      height: fmt.height,
+      format: fmt.format,
+      fps,
+    });
+    await this.stream(dev, fmt);
+  }
+
+  private loadEdid(dev: V4l2Device): void {
+    const text = readFileSync(this.o.edidFile);
+    // Hex text (as shipped in config/edid/) or a binary .bin file.
+    const hex = text
+      .toString('latin1')
+      .replace(/#.*$/gm, '')
+      .replace(/[^0-9a-fA-F]/g, '');
+    const edid =
+      /^[0-9a-fA-F]+$/.test(hex) && hex.length % 256 === 0 && text.length > 256
+        ? Buffer.from(hex, 'hex')
+        : text;
+    if (edid.length === 0 || edid.length % 128 !== 0)
+      throw new Error(`${this.o.edidFile}: an EDID is whole 128-byte blocks`);
+    dev.setEdid(edid);
+    this.o.log.info(`video: loaded EDID ${this.o.edidFile} (${edid.length / 128} blocks)`);
+  }
+
+  private async stream(dev: V4l2Device, fmt: NegotiatedFormat): Promise<void> {
+    const gen = this.generation;
+    let lastDelivered = -Infinity;
+    while (this.running) {
+      const { revents } = await dev.poll(POLLIN | POLLPRI, 200);
+      if (!this.running || gen !== this.generation) return;
+      if (revents & POLLPRI && dev.dequeueEvent()) {
+        this.o.log.info('video: source changed: renegotiating');
+        return;
+      }
+      if (revents & POLLERR) throw new V4l2Error('poll', 19);
+      if (!(revents & POLLIN)) continue;
+      const got = dev.dequeue(fmt.memPlanes);
+      if (!got) continue;
+      const now = this.o.clock.monotonic();
+      // Pace to the configured rate (idle: slowly, but never stop: dongles report a lost cable then).
+      const minGap = 1000 / (this.idle ? this.o.idleFps : this.o.fps);
+      if (now - lastDelivered < minGap * 0.9) {
+        dev.queue(got.index);
+        continue;
+      }
+      lastDelivered = now;
+      this.deliver(dev, fmt, got, now, gen);
+    }
+  }
+
+  private deliver(
+    dev: V4l2Device,
+    fmt: NegotiatedFormat,
+    got: { index: number; bytesused: number[]; sequence: number },
+    now: number,
+    gen: number,
+  ): void {
+    const buf = dev.buffers[got.index]!;
+    let released = false;
+    const frame: Frame = {
+      format: fmt.format,
+      width: fmt.width,
+      height: fmt.height,
+      data: buf.planes.map((p, i) =>
+        fmt.format === 'MJPEG' ? p.view.subarray(0, got.bytesused[i]) : p.view,
+      ),
+      strides: fmt.strides,
+      bytesUsed: got.bytesused.reduce((a, b) => a + b, 0),
+      sequence: got.sequence,
+      capturedAt: now,
+      release: () => {
+        if (released) return;
+        released = true;
+        // After a renegotiation the buffer belongs to a closed device: nothing to give back.
+        if (gen === this.generation && this.dev === dev) {
+          try {
+            dev.queue(got.index);
+          } catch (err) {
+            this.o.log.debug({ err: errorMessage(err) }, 'video: requeue failed');
+          }
+        }
+      },
+    };
+    if (this.consumer) this.consumer.frame(frame);
+    else frame.release();
+  }
+}

@@ -1,0 +1,184 @@
+// Video scenarios in the lab guest (run by test/lab/boot.sh inside qemu, on the built dist/):
+// the real daemon captures from vivid's emulated HDMI inputs through V4L2, single- and
+// multi-planar, follows a resolution change and a lost signal, and serves what it captured.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+let failures = 0;
+const t0 = Date.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function check(name, ok, detail = '') {
+  if (!ok) failures++;
+  console.log(
+    `${ok ? 'ok' : 'not ok'} - ${name}${ok || !detail ? '' : `: ${detail}`}  (+${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+}
+
+async function waitFor(fn, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) return null;
+    await sleep(250);
+  }
+}
+
+const vivid = (dev, ...ctrls) =>
+  execFileSync('v4l2-ctl', ['-d', dev, ...ctrls.flatMap((c) => ['--set-ctrl', c])]);
+
+/** Starts the built daemon on `dev`; resolves once it serves, with its base URL and log. */
+async function daemon(dev, port, env = {}) {
+  const out = [];
+  const proc = spawn(process.execPath, ['dist/src/cli.js', 'run', '--port', String(port)], {
+    env: {
+      ...process.env,
+      KVMR0CK_CONFIG: '/dev/null',
+      KVMR0CK_LOG__FORMAT: 'json',
+      KVMR0CK_VIDEO__SOURCE: 'v4l2',
+      KVMR0CK_VIDEO__DEVICE: dev,
+      KVMR0CK_VIDEO__FPS: '15',
+      KVMR0CK_HID__SINK: 'recording',
+      KVMR0CK_SERVER__HOST: '127.0.0.1',
+      KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-state',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.on('data', (d) => out.push(d.toString()));
+  proc.stderr.on('data', (d) => out.push(d.toString()));
+  const url = `http://127.0.0.1:${port}/`;
+  const up = await waitFor(() => out.join('').includes('serving the panel'), 60_000);
+  if (!up) console.log(out.join('').slice(-2000));
+  return { proc, url, log: () => out.join(''), stop: () => proc.kill('SIGTERM') };
+}
+
+const state = async (url) => (await fetch(`${url}api/state`)).json();
+
+/** Width and height from a JPEG's SOF0/SOF2 marker. */
+function jpegSize(buf) {
+  for (let i = 2; i < buf.length - 9; ) {
+    if (buf[i] !== 0xff) return null;
+    const marker = buf[i + 1];
+    const len = buf.readUInt16BE(i + 2);
+    if (marker === 0xc0 || marker === 0xc2)
+      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+    i += 2 + len;
+  }
+  return null;
+}
+
+async function snapshot(url) {
+  const r = await fetch(`${url}snapshot.jpg?fresh=1`);
+  const b = Buffer.from(await r.arrayBuffer());
+  return { status: r.status, size: jpegSize(b), bytes: b.length };
+}
+
+/** Reads `n` parts of /stream and returns their sizes. */
+async function streamParts(url, n) {
+  const res = await fetch(`${url}stream`);
+  const reader = res.body.getReader();
+  let text = '';
+  let parts = 0;
+  while (parts < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString('latin1');
+    parts = (text.match(/Content-Type: image\/jpeg/g) ?? []).length;
+  }
+  await reader.cancel();
+  return parts;
+}
+
+check(
+  'vivid devices exist (single- and multi-planar)',
+  existsSync('/dev/video0') && existsSync('/dev/video1'),
+);
+
+// 1. UYVY single-planar, 720p60 from vivid's default timings.
+vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=9');
+let d = await daemon('/dev/video0', 18090, { KVMR0CK_VIDEO__FORMAT: 'UYVY' });
+let s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.signal ? st : null;
+}, 30_000);
+check(
+  'UYVY capture: signal, 1280x720',
+  s?.video.width === 1280 && s?.video.height === 720 && s?.video.format === 'UYVY',
+  JSON.stringify(s?.video),
+);
+let snap = await snapshot(d.url);
+check(
+  'UYVY capture: /snapshot.jpg is a 1280x720 JPEG',
+  snap.status === 200 && snap.size?.width === 1280 && snap.size?.height === 720,
+  JSON.stringify(snap),
+);
+check('UYVY capture: /stream delivers frames', (await streamParts(d.url, 3)) >= 3);
+check('the log says which format and why', /capturing 1280x720 @ 60 Hz UYVY/.test(d.log()));
+
+// 2. Resolution change 720p → 1080p: source_change, renegotiation.
+vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=16');
+s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.width === 1920 ? st : null;
+}, 30_000);
+check('720p → 1080p: renegotiated to 1920x1080', s?.video.height === 1080, JSON.stringify(s?.video));
+snap = await snapshot(d.url);
+check(
+  '1080p: snapshot is 1920x1080',
+  snap.size?.width === 1920 && snap.size?.height === 1080,
+  JSON.stringify(snap),
+);
+
+// 3. No signal (ENOLINK), then signal back.
+vivid('/dev/video0', 'dv_timings_signal_mode=1');
+s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.signal === false ? st : null;
+}, 30_000);
+check(
+  'no signal: state says so, with the reason',
+  /no signal/.test(s?.video.signalReason ?? ''),
+  JSON.stringify(s?.video),
+);
+snap = await snapshot(d.url);
+check(
+  'no signal: the stream shows the no-signal picture',
+  snap.status === 200 && snap.size !== null,
+  JSON.stringify(snap),
+);
+vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=9');
+s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.signal && st.video.width === 1280 ? st : null;
+}, 30_000);
+check('signal back: capturing 1280x720 again', s !== null, JSON.stringify(s?.video));
+d.stop();
+await sleep(1500);
+
+// 4. Multi-planar device, format auto: NM12 (NV12 in two planes).
+d = await daemon('/dev/video1', 18091);
+s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.signal ? st : null;
+}, 30_000);
+check('multi-planar auto: picks NV12 (NM12)', s?.video.format === 'NV12', JSON.stringify(s?.video));
+snap = await snapshot(d.url);
+check(
+  'multi-planar: snapshot decodes at the capture size',
+  snap.size?.width === s?.video.width,
+  JSON.stringify(snap),
+);
+check('multi-planar: the log names the multi-planar device', /multi-planar/.test(d.log()));
+d.stop();
+await sleep(1000);
+
+console.log(
+  `video lab: ${failures === 0 ? 'all passed' : `${failures} failed`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+);
+process.exit(failures === 0 ? 0 : 1);
