@@ -45,7 +45,7 @@ export class CommandInbox {
       return;
     }
     if (this.o.readOnly) {
-      this.o.publishResult(failure(null, new KvmError('COMMAND_REFUSED', 'mqtt.read_only is on')));
+      this.o.publishResult(failure(idOf(payload), new KvmError('COMMAND_REFUSED', 'mqtt.read_only is on')));
       return;
     }
     let cmd: Command | null;

@@ -50,7 +50,7 @@ export class MqttService implements Service {
   private timers: NodeJS.Timeout[] = [];
   private discoveryTimer: NodeJS.Timeout | null = null;
   private unsubs: (() => void)[] = [];
-  private snapshotBusy = false;
+  private snapshotInFlight: Promise<void> | null = null;
 
   constructor(private readonly o: MqttServiceOptions) {}
 
@@ -215,21 +215,24 @@ export class MqttService implements Service {
     this.conn.publish(this.topics.state, JSON.stringify(next), { retain: true, qos: 0 });
   }
 
-  private async publishSnapshot(): Promise<void> {
-    if (!this.conn?.connected || !this.topics || this.snapshotBusy) return;
-    const f = this.o.hub.latest();
-    if (!f) return;
-    this.snapshotBusy = true;
-    try {
+  /** One resize at a time; callers during one share it. Waits briefly for a first frame. */
+  private publishSnapshot(): Promise<void> {
+    if (!this.conn?.connected || !this.topics) return Promise.resolve();
+    if (this.snapshotInFlight) return this.snapshotInFlight;
+    const run = async () => {
+      const f = this.o.hub.latest() ?? (await this.o.hub.next(0, { timeoutMs: 2000 }));
+      if (!f || !this.topics) return;
       const c = this.o.config.mqtt;
       const jpeg = await resizeSnapshot(f.jpeg, c.snapshot_height, c.snapshot_quality);
       // Retained, so HA shows the screen right after it restarts.
       this.conn?.publish(this.topics.screen, jpeg, { retain: true, qos: 0 });
-    } catch (e) {
-      this.o.log.warn({ err: errorMessage(e) }, 'mqtt: snapshot failed');
-    } finally {
-      this.snapshotBusy = false;
-    }
+    };
+    this.snapshotInFlight = run()
+      .catch((e: unknown) => this.o.log.warn({ err: errorMessage(e) }, 'mqtt: snapshot failed'))
+      .finally(() => {
+        this.snapshotInFlight = null;
+      });
+    return this.snapshotInFlight;
   }
 
   private onMacroEvent(e: MacroEvent): void {

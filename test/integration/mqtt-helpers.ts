@@ -1,0 +1,76 @@
+import { Value } from '@sinclair/typebox/value';
+import type { MacroLike } from '../../src/commands/macros.js';
+import { type Config, ConfigSchema } from '../../src/config/schema.js';
+import { createLogger } from '../../src/core/log.js';
+import { RecordingSink } from '../../src/hid/sinks/recording.js';
+import { type App, createApp } from '../../src/main.js';
+
+export const quietLog = createLogger({ level: 'silent', format: 'json' });
+
+export function mqttConfig(url: string, node: string, mqtt: Record<string, unknown> = {}): Config {
+  return Value.Default(ConfigSchema, {
+    server: { host: '127.0.0.1', port: 0 },
+    video: { source: 'test-pattern', fps: 2, width: 320, height: 240, encoder: 'sharp', encoder_workers: 1 },
+    hid: { sink: 'recording', type_delay_ms: 0 },
+    paths: { dev: '/nonexistent/dev', sys: '/nonexistent/sys', configfs: '/nonexistent', state: '/tmp' },
+    mqtt: {
+      url,
+      node_id: node,
+      discovery_delay_ms: 0,
+      reconnect_min_ms: 200,
+      reconnect_max_ms: 1000,
+      ...mqtt,
+    },
+  }) as Config;
+}
+
+export async function startApp(
+  config: Config,
+  macros?: MacroLike,
+): Promise<App & { recording: RecordingSink }> {
+  const app = await createApp({ config, log: quietLog, version: 'test', ...(macros ? { macros } : {}) });
+  await app.start();
+  if (!(app.sink instanceof RecordingSink)) throw new Error('expected the recording sink');
+  return Object.assign(app, { recording: app.sink });
+}
+
+export async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A macro service stand-in with the MacroLike shape (the real one is another feature). */
+export function fakeMacros(names: string[]) {
+  const runs: { name: string; params: Record<string, unknown>; origin: string }[] = [];
+  let list = names.map((n) => ({ name: n, title: n.toUpperCase() }));
+  const changeListeners = new Set<() => void>();
+  const eventListeners = new Set<
+    (e: { type: 'started' | 'finished' | 'failed' | 'cancelled'; name: string }) => void
+  >();
+  const macros: MacroLike & { runs: typeof runs; remove(name: string): void } = {
+    runs,
+    list: () => list,
+    async run(name, params, opts) {
+      runs.push({ name, params, origin: opts.origin });
+      for (const l of eventListeners) l({ type: 'started', name });
+      for (const l of eventListeners) l({ type: 'finished', name });
+    },
+    cancel() {},
+    onEvent(l) {
+      eventListeners.add(l);
+      return () => eventListeners.delete(l);
+    },
+    onChange(l) {
+      changeListeners.add(l);
+      return () => changeListeners.delete(l);
+    },
+    remove(name) {
+      list = list.filter((m) => m.name !== name);
+      for (const l of changeListeners) l();
+    },
+  };
+  return macros;
+}
