@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/main.js';
 import { type Broker, type Probe, probe, startMosquitto } from '../helpers/mosquitto.js';
-import { fakeMacros, mqttConfig, startApp, until } from './mqtt-helpers.js';
+import { fakeMacros, mqttConfig, startApp, until } from '../unit/mqtt/app.js';
 
 let broker: Broker;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { Value } from '@sinclair/typebox/value';
-import type { MacroLike } from '../../src/commands/macros.js';
-import { type Config, ConfigSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/core/log.js';
-import { RecordingSink } from '../../src/hid/sinks/recording.js';
-import { type App, createApp } from '../../src/main.js';
+import type { MacroLike } from '../../../src/commands/macros.js';
+import { type Config, ConfigSchema } from '../../../src/config/schema.js';
+import { createLogger } from '../../../src/core/log.js';
+import { RecordingSink } from '../../../src/hid/sinks/recording.js';
+import { type App, createApp } from '../../../src/main.js';
 
 export const quietLog = createLogger({ level: 'silent', format: 'json' });
 
