@@ -115,6 +115,13 @@ export class BrokerConnection {
     this.client.publish(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false });
   }
 
+  /** Resolves once the broker has the message (qos 1); rejects while disconnected. */
+  async publishAcked(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new KvmError('COMMAND_REFUSED', 'MQTT is not connected');
+    await client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
   subscribe(topics: string[]): void {
     this.client?.subscribe(topics, { qos: 1 });
   }
@@ -126,9 +133,14 @@ export class BrokerConnection {
     this.client = null;
     if (!client) return;
     if (client.connected) {
-      await new Promise<void>((resolve) =>
-        client.publish(this.o.availabilityTopic, 'offline', { qos: 1, retain: true }, () => resolve()),
-      ).catch(() => undefined);
+      // Bounded: a broker that never acknowledges must not hold up shutdown (the will covers it).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        client.publish(this.o.availabilityTopic, 'offline', { qos: 1, retain: true }, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
     await client.endAsync(true).catch(() => undefined);
   }

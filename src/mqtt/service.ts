@@ -3,7 +3,7 @@ import type { MacroEvent, MacroLike } from '../commands/macros.js';
 import type { Config } from '../config/schema.js';
 import type { AppState } from '../core/app-state.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, KvmError } from '../core/errors.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
@@ -61,6 +61,23 @@ export class MqttService implements Service {
   get connected(): boolean {
     return this.conn?.connected ?? false;
   }
+
+  /**
+   * For macro steps that publish (the macro service's Publisher). Our own command topics are
+   * refused, so a macro cannot make this daemon run commands behind the command checks' back.
+   */
+  readonly publisher = {
+    publish: async (topic: string, payload: string, opts: { retain: boolean }): Promise<void> => {
+      if (!this.conn || !this.topics) throw new KvmError('COMMAND_REFUSED', 'MQTT is off or not started');
+      if (/[#+]/.test(topic) || topic === '')
+        throw new KvmError('BAD_REQUEST', 'publish: topic must not be empty or hold + or #');
+      const t = this.topics;
+      if (topic === t.command || topic.startsWith(`${t.set}/`)) {
+        throw new KvmError('COMMAND_REFUSED', 'publish: a macro may not send commands to this kvmr0ck');
+      }
+      await this.conn.publishAcked(topic, payload, opts.retain);
+    },
+  };
 
   private get clock(): Clock {
     return this.o.clock ?? systemClock;

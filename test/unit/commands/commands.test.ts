@@ -10,7 +10,7 @@ function fakeHid() {
     isKey: (k: string) => ['a', 'ctrl', 'alt', 'delete'].includes(k),
     press: vi.fn(async (keys: readonly string[]) => void calls.push(`press ${keys.join('+')}`)),
     checkText: (text: string) => {
-      const i = [...text].findIndex((c) => c === '€');
+      const i = [...text].indexOf('€');
       if (i >= 0)
         throw new KvmError('UNMAPPABLE_CHAR', `character '€' at position ${i + 1}`, {
           char: '€',
