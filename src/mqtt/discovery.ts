@@ -146,12 +146,14 @@ export function buildComponents(c: DiscoveryContext): Record<string, Component> 
     });
   }
   if (c.textEntity) {
-    // https://www.home-assistant.io/integrations/text.mqtt/ : max is capped at 255 by HA; no
-    // state topic, so what was typed is never sent back.
+    // https://www.home-assistant.io/integrations/text.mqtt/ : max is capped at 255 by HA. Without
+    // a state topic HA would keep the typed text (a password) as the entity's state in its
+    // database; the state topic only ever carries "", published after each text.
     add('type_text', {
       p: 'text',
       name: 'Type text',
       cmd_t: `${t.set}/type`,
+      stat_t: t.textState,
       mode: c.textMode,
       max: Math.min(255, c.textMax),
     });

@@ -17,6 +17,8 @@ export interface InboxOptions {
   publishResult(r: CommandResult): void;
   /** After a select choice, so HA shows the placeholder again. */
   resetSelect(): void;
+  /** After a text, so HA's text entity holds "" rather than what was typed. */
+  clearText(): void;
   setQuality(n: number): void;
   setMaxFps(n: number): void;
 }
@@ -109,6 +111,7 @@ export class CommandInbox {
       case 'cancel':
         return { action: 'cancel' };
       case 'type':
+        this.o.clearText();
         if ([...text].length > this.o.limits.maxTextLength) {
           throw new KvmError(
             'BAD_REQUEST',

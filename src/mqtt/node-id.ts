@@ -41,6 +41,7 @@ export interface Topics {
   set: string;
   event: string;
   macroSelect: string;
+  textState: string;
   discovery: string;
   haStatus: string;
 }
@@ -57,6 +58,7 @@ export function topicsFor(prefix: string, discoveryPrefix: string, node: string)
     set: `${base}/set`,
     event: `${base}/event`,
     macroSelect: `${base}/macro_select`,
+    textState: `${base}/text_state`,
     discovery: `${discoveryPrefix}/device/${node}/config`,
     haStatus: `${discoveryPrefix}/status`,
   };

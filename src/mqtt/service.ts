@@ -105,6 +105,7 @@ export class MqttService implements Service {
       log: this.o.log,
       publishResult: (r: CommandResult) => this.conn?.publish(topics.result, JSON.stringify(r), { qos: 1 }),
       resetSelect: () => this.conn?.publish(topics.macroSelect, SELECT_NONE, { retain: true }),
+      clearText: () => this.conn?.publish(topics.textState, '', { retain: true }),
       setQuality: (n) => {
         this.o.config.video.quality = n;
         this.publishState(true);
@@ -173,6 +174,7 @@ export class MqttService implements Service {
       this.publishDiscovery();
       this.publishState(true);
       this.conn?.publish(this.topics!.macroSelect, SELECT_NONE, { retain: true });
+      this.conn?.publish(this.topics!.textState, '', { retain: true });
       void this.publishSnapshot();
     }, delay);
   }
