@@ -256,6 +256,25 @@ describe('MQTT commands end to end into the recording sink', () => {
   });
 });
 
+describe('states and the screen image', () => {
+  it('a signal change publishes state at once and a fresh screen; stop leaves a retained offline', async () => {
+    const s = await setup({ snapshot_interval_s: 0 });
+    await s.p.wait((t) => t === `${s.base}/screen`);
+    const screens = () => s.p.messages.filter((m) => m.topic === `${s.base}/screen`).length;
+    const n = screens();
+    s.app.store.patch('video', { signal: false, signalReason: 'no link' });
+    const st = await s.p.wait(
+      (t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).signal === false,
+    );
+    expect(JSON.parse(st.toString())).toMatchObject({ host: 'off', resolution: 'none', usb: 'unknown' });
+    await until(() => screens() > n);
+    s.app.store.patch('usb', { state: 'configured' });
+    await s.p.wait((t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).host === 'no signal');
+    await s.app.stop();
+    await s.p.wait((t, pl) => t === `${s.base}/availability` && pl.toString() === 'offline');
+  });
+});
+
 describe('broker restart', () => {
   it('reconnects, republishes discovery and does not run a command twice', async () => {
     const s = await setup();
