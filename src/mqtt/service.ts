@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CommandExecutor, type CommandResult } from '../commands/execute.js';
 import type { MacroEvent, MacroLike } from '../commands/macros.js';
 import type { Config } from '../config/schema.js';
@@ -45,6 +46,7 @@ export class MqttService implements Service {
   private lastState: MqttState | null = null;
   private lastStateAt = 0;
   private lastFrameId = 0;
+  private lastDigest = '';
   private lastChangeAt = 0;
   private macroStatus = 'idle';
   private timers: NodeJS.Timeout[] = [];
@@ -202,10 +204,17 @@ export class MqttService implements Service {
   }
 
   private tick(): void {
+    // The pipeline publishes every captured frame, so a new frame id does not mean a new picture:
+    // compare the JPEG bytes (same pixels + same encoder = same bytes; HDMI capture is exact,
+    // noisy analog dongles will read as always active).
     const f = this.o.hub.latest();
     if (f && f.id !== this.lastFrameId) {
       this.lastFrameId = f.id;
-      this.lastChangeAt = this.clock.monotonic();
+      const digest = createHash('sha1').update(f.jpeg).digest('hex');
+      if (digest !== this.lastDigest) {
+        this.lastDigest = digest;
+        this.lastChangeAt = this.clock.monotonic();
+      }
     }
     this.publishState(false);
   }
