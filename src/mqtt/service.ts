@@ -120,7 +120,9 @@ export class MqttService implements Service {
     });
     this.conn = new BrokerConnection({
       config: c,
-      clientId: c.client_id || `kvmr0ck_${this.nodeId_}`.slice(0, 64),
+      clientId:
+        c.client_id ||
+        (this.nodeId_.startsWith('kvmr0ck') ? this.nodeId_ : `kvmr0ck_${this.nodeId_}`).slice(0, 64),
       availabilityTopic: topics.availability,
       log: this.o.log,
       handlers: {
