@@ -15,11 +15,14 @@ import { RecordingSink } from './hid/sinks/recording.js';
 import { createHidSink } from './hid/sinks.js';
 import type { HidSink } from './hid/types.js';
 import { apiRoutes } from './http/api.js';
+import { macroRoutes } from './http/macros.js';
 import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
 import { snapshotRoutes } from './http/snapshot.js';
 import { streamRoutes } from './http/stream.js';
+import { MacroService } from './macros/service.js';
 import { MqttService } from './mqtt/service.js';
+import { Scheduler } from './schedule/scheduler.js';
 import { createEncoder } from './video/encoders/select.js';
 import { VideoPipeline } from './video/pipeline.js';
 import { createFrameSource } from './video/sources.js';
@@ -35,7 +38,7 @@ export interface AppOptions {
   source?: FrameSource;
   sink?: HidSink;
   encoder?: JpegEncoder;
-  /** A macro service for MQTT's macro entities and commands (optional until macros land). */
+  /** A stand-in macro service for MQTT's macro entities and commands (tests). */
   macros?: MacroLike;
 }
 
@@ -47,6 +50,7 @@ export interface App {
   readonly sink: HidSink;
   readonly server: FastifyInstance;
   readonly mqtt: MqttService;
+  readonly macros: MacroService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** URLs the server answers on, after start. */
@@ -113,19 +117,36 @@ export async function createApp(o: AppOptions): Promise<App> {
     clock,
     store,
   });
+  const macros = new MacroService({
+    config: config.macros,
+    hid,
+    hub,
+    store,
+    clock,
+    env: process.env,
+    log: log.child({ component: 'macros' }),
+  });
+  const schedule = new Scheduler({
+    entries: config.schedule,
+    macros,
+    store,
+    log: log.child({ component: 'schedule' }),
+  });
+  await server.register(async (scope) => macroRoutes(scope, macros));
+
   // After http (the panel URL is known), so it stops first and says `offline` while HID still works.
   const mqtt = new MqttService({
     config,
     store,
     hub,
     hid,
-    macros: o.macros ?? null,
+    macros: o.macros ?? macros,
     clock,
     version: o.version,
     log: log.child({ component: 'mqtt' }),
     panelUrl: () => urls()[0] ?? null,
   });
-  const lifecycle = new Lifecycle([usb, hid, video, http, mqtt], log);
+  const lifecycle = new Lifecycle([usb, hid, video, macros, http, mqtt, schedule], log);
 
   return {
     config,
@@ -135,6 +156,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     sink,
     server,
     mqtt,
+    macros,
     start: () => lifecycle.start(),
     stop: () => lifecycle.stop(),
     urls,

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { GadgetConfigSchema } from '../gadget/config.js';
 import { HidConfigSchema } from '../hid/config.js';
 import { ServerConfigSchema } from '../http/config.js';
+import { MacrosConfigSchema, ScheduleConfigSchema } from '../macros/config.js';
 import { MqttConfigSchema } from '../mqtt/config.js';
 import { VideoConfigSchema } from '../video/config.js';
 
@@ -39,6 +40,8 @@ export const ConfigSchema = Type.Object(
     hid: HidConfigSchema,
     gadget: GadgetConfigSchema,
     mqtt: MqttConfigSchema,
+    macros: MacrosConfigSchema,
+    schedule: ScheduleConfigSchema,
     paths: PathsSchema,
     log: LogSchema,
   },

@@ -44,7 +44,34 @@ export interface UsbState {
   udc: string | null;
 }
 
+export interface MacroState {
+  /** Macros loaded and runnable. */
+  available: number;
+  /** Macro files or macros refused at load (see the log or GET /api/macros). */
+  problems: number;
+  running: string | null;
+  step: number;
+  steps: number;
+  origin: string | null;
+  status: 'idle' | 'running' | 'finished' | 'failed' | 'cancelled';
+  queued: number;
+  last: { name: string; result: string; error: string | null; at: string } | null;
+}
+
+export interface ScheduleState {
+  entries: {
+    name: string;
+    macro: string;
+    cron: string;
+    next: string | null;
+    last: string | null;
+    lastResult: string | null;
+  }[];
+}
+
 export interface AppState extends Record<string, object> {
+  macro: MacroState;
+  schedule: ScheduleState;
   video: VideoState;
   stream: StreamState;
   hid: HidState;
@@ -80,5 +107,17 @@ export function initialAppState(): AppState {
       reportsWritten: 0,
     },
     usb: { state: 'unknown', udc: null },
+    macro: {
+      available: 0,
+      problems: 0,
+      running: null,
+      step: 0,
+      steps: 0,
+      origin: null,
+      status: 'idle',
+      queued: 0,
+      last: null,
+    },
+    schedule: { entries: [] },
   };
 }

@@ -55,7 +55,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     // Behind Home Assistant ingress or a reverse proxy the client address comes in X-Forwarded-For.
     trustProxy: false,
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allowUnionTypes: true } },
   });
   const routeList: RouteEntry[] = [];
   app.decorate('routeList', routeList);

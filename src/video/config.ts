@@ -31,6 +31,12 @@ export const VideoConfigSchema = Type.Object(
       maximum: 16,
       description: 'Encoder threads; 0 = one per CPU core, 1 = encode on the main thread.',
     }),
+    test_pattern_still_after_s: Type.Number({
+      default: 0,
+      minimum: 0,
+      maximum: 86_400,
+      description: 'Test pattern only: turn into a still setup screen after this many seconds (0 = never).',
+    }),
     idle_fps: Type.Number({
       default: 1,
       minimum: 0.1,

@@ -21,6 +21,7 @@ export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> 
       fps: v.fps,
       idleFps: v.idle_fps,
       clock: deps.clock,
+      stillAfterMs: v.test_pattern_still_after_s * 1000,
     });
   if (v.source === 'test-pattern') {
     deps.log.info(

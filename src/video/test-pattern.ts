@@ -10,6 +10,11 @@ export interface TestPatternOptions {
   clock: Clock;
   /** Wall-clock time for the on-screen clock (separate from `clock` so tests can fix it). */
   wallTime?: () => Date;
+  /**
+   * After this long (ms, 0 = never) the pattern turns into a still "setup screen", as a machine
+   * that reached its BIOS would: lets demos and tests see macros such as enter_bios finish.
+   */
+  stillAfterMs?: number;
 }
 
 /**
@@ -44,6 +49,7 @@ export class TestPatternSource implements FrameSource {
   private barRowY = new Uint8Array(0);
   private barRowU = new Uint8Array(0);
   private barRowV = new Uint8Array(0);
+  private startedAt = 0;
   private readonly w: number;
   private readonly h: number;
 
@@ -55,6 +61,7 @@ export class TestPatternSource implements FrameSource {
 
   async start(consumer: FrameConsumer): Promise<void> {
     this.consumer = consumer;
+    this.startedAt = this.opts.clock.monotonic();
     const size = this.w * this.h * 1.5;
     this.free = Array.from({ length: BUFFERS }, () => new Uint8Array(size));
     this.prepareBars();
@@ -135,8 +142,26 @@ export class TestPatternSource implements FrameSource {
     consumer.frame(frame);
   }
 
+  /** A motionless blue "setup" screen with fixed text (see `stillAfterMs`). */
+  private renderSetupScreen(buf: Uint8Array): void {
+    const { w, h } = this;
+    const ySize = w * h;
+    // JFIF YCbCr of a BIOS-like blue (0, 0, 170).
+    buf.fill(19, 0, ySize);
+    buf.fill(222, ySize, ySize + ySize / 4);
+    buf.fill(116, ySize + ySize / 4);
+    const scale = Math.max(2, Math.floor(h / 120));
+    drawText(buf, w, h, 4 * scale, 4 * scale, 'SETUP UTILITY', scale, 235);
+    drawText(buf, w, h, 4 * scale, 16 * scale, 'KVMR0CK TEST PATTERN', Math.max(1, scale >> 1), 200);
+  }
+
   private render(buf: Uint8Array, seq: number): void {
     const { w, h } = this;
+    const still = this.opts.stillAfterMs ?? 0;
+    if (still > 0 && this.opts.clock.monotonic() - this.startedAt >= still) {
+      this.renderSetupScreen(buf);
+      return;
+    }
     const cw = w / 2;
     const ch = h / 2;
     const ySize = w * h;

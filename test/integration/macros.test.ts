@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Daemon, startDaemon } from '../helpers/daemon.js';
+
+/**
+ * The real daemon runs the built-in enter_bios against the test pattern, which turns into a still
+ * "setup screen" after 4 s (video.test_pattern_still_after_s): the macro spams Delete until the
+ * screen stands still, then stops by itself.
+ */
+describe('enter_bios end to end', () => {
+  let d: Daemon;
+  beforeAll(async () => {
+    d = await startDaemon({
+      command: 'demo',
+      env: { KVMR0CK_VIDEO__TEST_PATTERN_STILL_AFTER_S: '4', KVMR0CK_VIDEO__FPS: '10' },
+    });
+  });
+  afterAll(async () => {
+    await d?.stop('SIGKILL');
+  });
+
+  it('lists the built-ins over HTTP without their steps', async () => {
+    const r = (await (await fetch(`${d.url}api/macros`, { headers: d.authHeaders })).json()) as {
+      macros: { name: string }[];
+    };
+    const names = r.macros.map((m) => m.name);
+    for (const n of [
+      'ctrl_alt_del',
+      'enter_bios',
+      'boot_menu',
+      'grub_default',
+      'wake',
+      'sysrq_reboot',
+      'lock_screen',
+    ]) {
+      expect(names).toContain(n);
+    }
+    expect(JSON.stringify(r)).not.toContain('steps');
+  });
+
+  it('spams Delete until the scripted setup screen appears, then stops', async () => {
+    const run = await fetch(`${d.url}api/macros/enter_bios/run`, {
+      method: 'POST',
+      headers: { ...d.authHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ params: { key: 'delete' } }),
+    });
+    expect(await run.json()).toEqual({ name: 'enter_bios', status: 'started' });
+    const busy = await fetch(`${d.url}api/macros/wake/run`, { method: 'POST', headers: d.authHeaders });
+    expect(busy.status).toBe(409);
+
+    type State = { macro: { status: string; last: { result: string } | null } };
+    let state = null as State | null;
+    for (let i = 0; i < 60; i++) {
+      state = (await (await fetch(`${d.url}api/state`, { headers: d.authHeaders })).json()) as State;
+      if (state?.macro.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(state?.macro).toMatchObject({ status: 'finished', last: { result: 'finished' } });
+    const rec = (await (await fetch(`${d.url}api/hid/recorded`, { headers: d.authHeaders })).json()) as {
+      reports: { fn: string; hex: string }[];
+    };
+    const deletes = rec.reports.filter(
+      (r) => r.fn === 'keyboard' && r.hex === '00 00 4c 00 00 00 00 00',
+    ).length;
+    // ~4 s of POST at one tap per ~230 ms, plus the second of stillness: far fewer than 30 s worth.
+    expect(deletes).toBeGreaterThan(8);
+    expect(deletes).toBeLessThan(60);
+    expect(rec.reports.filter((r) => r.fn === 'keyboard').at(-1)?.hex).toBe('00 00 00 00 00 00 00 00');
+  });
+
+  it('a bad parameter is refused before anything is typed', async () => {
+    const r = await fetch(`${d.url}api/macros/enter_bios/run`, {
+      method: 'POST',
+      headers: { ...d.authHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ params: { key: 'f13' } }),
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(
+      /must be one of delete, f2/,
+    );
+  });
+});

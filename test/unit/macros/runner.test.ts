@@ -1,0 +1,206 @@
+import { createSocket } from 'node:dgram';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { makeMacros } from './helpers.js';
+
+const UP = 'keyboard: 00 00 00 00 00 00 00 00';
+
+describe('macro runner (recording sink, fake clock)', () => {
+  it('ctrl_alt_del-style press: modifiers and key down, held, released in reverse', async () => {
+    const t = await makeMacros({
+      'm.yaml': 'cad:\n  steps:\n    - press: [ctrl, alt, delete]\n      hold: 100ms\n',
+    });
+    t.take();
+    const ticket = await t.macros.run('cad', {}, { origin: 'test' });
+    expect(ticket.status).toBe('started');
+    await t.clock.advance(1000);
+    await ticket.done;
+    expect(t.take()).toEqual([
+      'keyboard: 01 00 00 00 00 00 00 00',
+      'keyboard: 05 00 00 00 00 00 00 00',
+      'keyboard: 05 00 4c 00 00 00 00 00',
+      'keyboard: 05 00 00 00 00 00 00 00',
+      'keyboard: 01 00 00 00 00 00 00 00',
+      UP,
+    ]);
+    expect(t.store.get().macro).toMatchObject({
+      running: null,
+      status: 'finished',
+      last: { name: 'cad', result: 'finished' },
+    });
+  });
+
+  it('tap repeats at the interval, with parameters substituted', async () => {
+    const t = await makeMacros({
+      'm.yaml':
+        'spam:\n  params:\n    key: { default: f2, choices: [f2, delete] }\n  steps:\n    - tap: "{{key}}"\n      repeat: 3\n      interval: 200ms\n',
+    });
+    t.take();
+    const ticket = await t.macros.run('spam', { key: 'delete' }, { origin: 'test' });
+    await t.clock.advance(100);
+    expect(t.take().filter((r) => r.includes('4c'))).toHaveLength(1);
+    await t.clock.advance(2000);
+    await ticket.done;
+    expect(t.take().filter((r) => r.includes('4c'))).toHaveLength(2);
+    await expect(t.macros.run('spam', { key: 'f13' }, { origin: 'test' })).rejects.toThrow(
+      /must be one of f2, delete/,
+    );
+    await expect(t.macros.run('spam', { nope: 1 }, { origin: 'test' })).rejects.toThrow(
+      /has no parameter 'nope'/,
+    );
+  });
+
+  it('cancel during a wait releases every key at once and says cancelled', async () => {
+    const t = await makeMacros({
+      'm.yaml': 'hold:\n  steps:\n    - down: [shift, a]\n    - wait: 10s\n    - up: [a, shift]\n',
+    });
+    t.take();
+    const ticket = await t.macros.run('hold', {}, { origin: 'test' });
+    await t.clock.advance(1000);
+    expect(t.take()).toEqual(['keyboard: 02 00 00 00 00 00 00 00', 'keyboard: 02 00 04 00 00 00 00 00']);
+    expect(await t.macros.cancel()).toBe(true);
+    await t.clock.advance(10);
+    await expect(ticket.done).rejects.toMatchObject({ code: 'MACRO_CANCELLED' });
+    // One all-up report per function, nothing else: the keys went up at once.
+    expect(t.take().filter((r) => r.startsWith('keyboard'))).toEqual([UP]);
+    expect(t.store.get().macro.status).toBe('cancelled');
+    expect(t.store.get().hid.keysHeld).toBe(0);
+  });
+
+  it('a second request is refused or queued as configured, and the answer says which', async () => {
+    const files = { 'm.yaml': 'slow:\n  steps:\n    - wait: 1s\n    - tap: a\n' };
+    const r = await makeMacros(files);
+    const first = await r.macros.run('slow', {}, { origin: 'test' });
+    await expect(r.macros.run('slow', {}, { origin: 'test' })).rejects.toMatchObject({ code: 'MACRO_BUSY' });
+    await r.clock.advance(2000);
+    await first.done;
+
+    const q = await makeMacros(files, { busy: 'queue' });
+    const a = await q.macros.run('slow', {}, { origin: 'test' });
+    const b = await q.macros.run('slow', {}, { origin: 'test' });
+    expect([a.status, b.status]).toEqual(['started', 'queued']);
+    expect(q.store.get().macro.queued).toBe(1);
+    await q.clock.advance(5000);
+    await b.done;
+    expect(q.take().filter((x) => x.includes(' 04 '))).toHaveLength(2);
+  });
+
+  it('types a secret without it ever reaching the log or the state', async () => {
+    const secret = 'hunter2-Corr3ct';
+    const t = await makeMacros(
+      { 'm.yaml': 'unlock:\n  steps:\n    - type: !secret luks\n    - press: [enter]\n' },
+      {},
+      { KVMR0CK_SECRET_LUKS: secret },
+    );
+    const ticket = await t.macros.run('unlock', {}, { origin: 'test' });
+    await t.clock.advance(60_000);
+    await ticket.done;
+    expect(t.take().length).toBeGreaterThan(secret.length * 2);
+    const logged = t.lines.join('');
+    expect(logged).toContain('type <secret:luks>');
+    expect(logged).not.toContain(secret);
+    expect(JSON.stringify(t.store.get())).not.toContain(secret);
+    expect(JSON.stringify(t.macros.list())).not.toContain(secret);
+  });
+
+  it('wait_for signal waits for the HDMI signal, or fails after its timeout', async () => {
+    const t = await makeMacros({
+      'm.yaml':
+        'w:\n  steps:\n    - wait_for: { signal: true, timeout: 5s }\n    - tap: a\nf:\n  steps:\n    - wait_for: { signal: true, timeout: 1s }\n',
+    });
+    const ok = await t.macros.run('w', {}, { origin: 'test' });
+    await t.clock.advance(1000);
+    t.store.patch('video', { signal: true });
+    await t.clock.advance(1000);
+    await ok.done;
+    t.store.patch('video', { signal: false });
+    const bad = await t.macros.run('f', {}, { origin: 'test' });
+    await t.clock.advance(3000);
+    await expect(bad.done).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('repeat … until still: spams a key until the screen stops changing (scripted frames)', async () => {
+    const t = await makeMacros({
+      'm.yaml':
+        'bios:\n  steps:\n    - repeat:\n        for: 30s\n        until: { still: 1s }\n        steps:\n          - tap: delete\n          - wait: 200ms\n',
+    });
+    const frame = (shade: number) =>
+      sharp({ create: { width: 160, height: 90, channels: 3, background: { r: shade, g: shade, b: shade } } })
+        .jpeg()
+        .toBuffer();
+    const publish = async (shade: number) =>
+      t.hub.publish({
+        jpeg: await frame(shade),
+        width: 160,
+        height: 90,
+        sequence: 0,
+        capturedAt: 0,
+        encodedAt: 0,
+        synthetic: false,
+      });
+    await publish(0);
+    t.take();
+    const ticket = await t.macros.run('bios', {}, { origin: 'test' });
+    // Screen comparison decodes JPEGs on libuv's thread pool (real time): let it run between ticks.
+    const drive = async (ms: number) => {
+      for (let i = 0; i < ms / 50; i++) {
+        await t.clock.advance(50);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    };
+    // POST: the picture changes every 250 ms for 3 s.
+    for (let i = 0; i < 12; i++) {
+      await publish((i * 40) % 250);
+      await drive(250);
+    }
+    expect(t.store.get().macro.running).toBe('bios');
+    // Setup screen: the same picture from now on; the macro stops after ~1 s of stillness.
+    await publish(100);
+    let finished = false;
+    void ticket.done.then(() => {
+      finished = true;
+    });
+    for (let i = 0; i < 60 && !finished; i++) await drive(100);
+    await ticket.done;
+    const taps = t.take().filter((r) => r.includes('4c')).length;
+    expect(taps).toBeGreaterThan(5);
+    expect(taps).toBeLessThan(30);
+  });
+
+  it('wake_on_lan sends the magic packet: 6 × FF then the MAC 16 times', async () => {
+    const sock = createSocket('udp4');
+    const got = new Promise<Buffer>((r) => sock.on('message', (m) => r(m)));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = sock.address().port;
+    const t = await makeMacros({
+      'm.yaml': 'wol:\n  steps:\n    - wake_on_lan: { mac: "aa:bb:cc:dd:ee:ff", broadcast: "127.0.0.1" }\n',
+    });
+    // The step sends to port 9; for the test, point it at our listener.
+    const { sendWakeOnLan } = await import('../../../src/macros/wol.js');
+    await sendWakeOnLan('aa:bb:cc:dd:ee:ff', '127.0.0.1', port);
+    const pkt = await got;
+    sock.close();
+    expect(pkt.length).toBe(102);
+    expect(pkt.subarray(0, 6).equals(Buffer.alloc(6, 0xff))).toBe(true);
+    expect(pkt.subarray(6, 12).toString('hex')).toBe('aabbccddeeff');
+    expect(pkt.subarray(96).toString('hex')).toBe('aabbccddeeff');
+    expect(t.macros.list().map((m) => m.name)).toEqual(['wol']);
+  });
+
+  it('publish fails clearly when MQTT is not configured, with keys released', async () => {
+    const t = await makeMacros({
+      'm.yaml': 'plug:\n  steps:\n    - down: ctrl\n    - publish: { topic: plug/set, payload: "ON" }\n',
+    });
+    t.take();
+    const ticket = await t.macros.run('plug', {}, { origin: 'test' });
+    await t.clock.advance(100);
+    await expect(ticket.done).rejects.toThrow(/MQTT is not configured/);
+    expect(
+      t
+        .take()
+        .filter((r) => r.startsWith('keyboard'))
+        .at(-1),
+    ).toBe(UP);
+    expect(t.store.get().macro.last).toMatchObject({ result: 'failed' });
+  });
+});
