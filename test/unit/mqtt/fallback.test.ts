@@ -73,6 +73,45 @@ describe('BrokerConnection', () => {
     expect(b.versions).toEqual([5, 4]);
   });
 
+  it('backs off exponentially between reconnects, up to reconnect_max_ms', async () => {
+    const attempts: number[] = [];
+    const sockets = new Set<Socket>();
+    // A broker that hangs up at once: every attempt fails.
+    const server = createServer((sock) => {
+      attempts.push(Date.now());
+      sockets.add(sock);
+      sock.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const a = server.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    const config = Value.Default(MqttConfigSchema, {
+      url: `mqtt://127.0.0.1:${port}`,
+      reconnect_min_ms: 100,
+      reconnect_max_ms: 800,
+    }) as MqttConfig;
+    const conn = new BrokerConnection({
+      config,
+      clientId: 'backoff-test',
+      availabilityTopic: 'kvmr0ck/y/availability',
+      log: createLogger({ level: 'silent', format: 'json' }),
+      handlers: { onConnect: () => undefined, onMessage: () => undefined },
+    });
+    cleanup = async () => {
+      await conn.close();
+      await new Promise((r) => server.close(r));
+    };
+    conn.open();
+    while (attempts.length < 6) await new Promise((r) => setTimeout(r, 20));
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    // First retry after reconnect_min_ms, then doubling (±20 % jitter) up to the cap: ~100, 200, 400, 800, 800.
+    expect(gaps[0]!).toBeGreaterThanOrEqual(90);
+    expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 1.3);
+    expect(gaps[2]!).toBeGreaterThan(gaps[1]! * 1.3);
+    expect(Math.max(...gaps)).toBeLessThan(800 + 150);
+    expect(gaps.at(-1)!).toBeGreaterThanOrEqual(600);
+  });
+
   it('keeps user:password out of logged URLs', () => {
     expect(redactUrl('mqtts://user:s3cret@broker:8883/x')).toBe('mqtts://broker:8883/x');
   });
