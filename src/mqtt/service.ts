@@ -9,7 +9,7 @@ import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
-import type { StreamHub } from '../video/stream-hub.js';
+import type { HubFrame, StreamHub } from '../video/stream-hub.js';
 import { BrokerConnection } from './client.js';
 import { buildDiscovery, type Component, SELECT_NONE } from './discovery.js';
 import { CommandInbox } from './inbound.js';
@@ -47,6 +47,8 @@ export class MqttService implements Service {
   private lastStateAt = 0;
   private lastFrameId = 0;
   private lastDigest = '';
+  /** Our own snapshot waits, not shown as stream clients. */
+  private ownViewers = 0;
   private lastChangeAt = 0;
   private macroStatus = 'idle';
   private timers: NodeJS.Timeout[] = [];
@@ -224,7 +226,10 @@ export class MqttService implements Service {
   private currentState(): MqttState {
     const s = this.o.store.get();
     const still = this.o.config.mqtt.still_after_s * 1000;
-    return buildState(s, {
+    const own = this.ownViewers;
+    const view =
+      own > 0 ? { ...s, stream: { ...s.stream, clients: Math.max(0, s.stream.clients - own) } } : s;
+    return buildState(view, {
       host: hostState(s.video.signal, s.usb.state, this.clock.monotonic() - this.lastChangeAt, still),
       macro: this.macroStatus,
       jpegQuality: this.o.config.video.quality,
@@ -250,7 +255,18 @@ export class MqttService implements Service {
     if (!this.conn?.connected || !this.topics) return Promise.resolve();
     if (this.snapshotInFlight) return this.snapshotInFlight;
     const run = async () => {
-      const f = this.o.hub.latest() ?? (await this.o.hub.next(0, { timeoutMs: 2000 }));
+      // Count as a viewer while waiting: with nobody watching the pipeline does not encode, so
+      // hub.latest() may be minutes old (same as /snapshot.jpg?fresh=1).
+      this.ownViewers++;
+      const release = this.o.hub.addClient();
+      let f: HubFrame | null;
+      try {
+        const last = this.o.hub.latest();
+        f = (await this.o.hub.next(last?.id ?? 0, { timeoutMs: 3000 })) ?? this.o.hub.latest();
+      } finally {
+        release();
+        this.ownViewers--;
+      }
       if (!f || !this.topics) return;
       const c = this.o.config.mqtt;
       const jpeg = await resizeSnapshot(f.jpeg, c.snapshot_height, c.snapshot_quality);
