@@ -12,6 +12,8 @@ need ffprobe ffmpeg
 need mosquitto mosquitto
 need chromium chromium
 need cc gcc
+need dtc device-tree-compiler
+need edid-decode edid-decode
 needlib libturbojpeg.so.0 libturbojpeg0
 needlib libyuv.so.0 libyuv0
 needlib libxkbcommon.so.0 libxkbcommon0

@@ -2,7 +2,7 @@
 // the real daemon captures from vivid's emulated HDMI inputs through V4L2, single- and
 // multi-planar, follows a resolution change and a lost signal, and serves what it captured.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 let failures = 0;
 const t0 = Date.now();
@@ -102,7 +102,10 @@ check(
 
 // 1. UYVY single-planar, 720p60 from vivid's default timings.
 vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=9');
-let d = await daemon('/dev/video0', 18090, { KVMR0CK_VIDEO__FORMAT: 'UYVY' });
+let d = await daemon('/dev/video0', 18090, {
+  KVMR0CK_VIDEO__FORMAT: 'UYVY',
+  KVMR0CK_VIDEO__EDID: 'overlays/edid/1080p60.hex',
+});
 let s = await waitFor(async () => {
   const st = await state(d.url);
   return st.video.signal ? st : null;
@@ -120,6 +123,16 @@ check(
 );
 check('UYVY capture: /stream delivers frames', (await streamParts(d.url, 3)) >= 3);
 check('the log says which format and why', /capturing 1280x720 @ 60 Hz UYVY/.test(d.log()));
+// EDID: what the daemon loaded is what the bridge now hands the target.
+execFileSync('v4l2-ctl', ['-d', '/dev/video0', '--get-edid', 'file=/tmp/edid.bin,format=raw']);
+const shipped = Buffer.from(
+  readFileSync('overlays/edid/1080p60.hex', 'utf8').replace(/#.*$/gm, '').replace(/\s+/g, ''),
+  'hex',
+);
+check(
+  'EDID loaded into the bridge',
+  /loaded EDID/.test(d.log()) && readFileSync('/tmp/edid.bin').subarray(0, 128).equals(shipped),
+);
 
 // 2. Resolution change 720p → 1080p: source_change, renegotiation.
 vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=16');
