@@ -146,6 +146,8 @@ export async function createApp(o: AppOptions): Promise<App> {
     log: log.child({ component: 'mqtt' }),
     panelUrl: () => urls()[0] ?? null,
   });
+  // Macro `publish` steps go out through MQTT when a broker is configured (a smart plug for a power cycle).
+  if (config.mqtt.url) macros.setPublisher(mqtt.publisher);
   const lifecycle = new Lifecycle([usb, hid, video, macros, http, mqtt, schedule], log);
 
   return {

@@ -1,0 +1,61 @@
+/**
+ * Home Assistant add-on: turns the options the user set in the add-on UI (/data/options.json) and
+ * the broker the Supervisor provides (`bashio::services mqtt`) into a kvmr0ck config. Pure, so
+ * the add-on's behaviour is tested here rather than inside a container.
+ */
+export interface AddonOptions {
+  video_device: string;
+  video_format: string;
+  video_fps: number;
+  jpeg_quality: number;
+  edid: string;
+  hid_layout: string;
+  read_only: boolean;
+  log_level: string;
+  mqtt_topic_prefix?: string;
+}
+
+export interface SupervisorMqtt {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  ssl: boolean;
+}
+
+/** Ingress requests reach the add-on from the Supervisor's proxy on this port (config.yaml ingress_port). */
+export const INGRESS_PORT = 8099;
+
+export function addonConfig(o: AddonOptions, mqtt: SupervisorMqtt | null): Record<string, unknown> {
+  const edid =
+    {
+      '1080p60': '/app/overlays/edid/1080p60.hex',
+      'bios-720p': '/app/overlays/edid/bios-720p.hex',
+      none: '',
+    }[o.edid] ?? '';
+  const config: Record<string, unknown> = {
+    server: { host: '0.0.0.0', port: INGRESS_PORT },
+    video: {
+      source: 'auto',
+      device: o.video_device,
+      format: o.video_format,
+      fps: o.video_fps,
+      quality: o.jpeg_quality,
+      edid,
+    },
+    hid: { sink: 'auto', layout: o.hid_layout },
+    // The add-on keeps its state in /data, the one directory the Supervisor preserves.
+    paths: { state: '/data' },
+    log: { level: o.log_level, format: 'json' },
+  };
+  if (mqtt) {
+    config.mqtt = {
+      url: `${mqtt.ssl ? 'mqtts' : 'mqtt'}://${mqtt.host}:${mqtt.port}`,
+      username: mqtt.username,
+      password: mqtt.password,
+      topic_prefix: o.mqtt_topic_prefix ?? 'kvmr0ck',
+      read_only: o.read_only,
+    };
+  }
+  return config;
+}
