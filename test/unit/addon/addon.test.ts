@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { addonConfig, INGRESS_PORT } from '../../../src/addon/options.js';
+import { type AddonOptions, addonConfig, INGRESS_PORT } from '../../../src/addon/options.js';
 import { loadConfig } from '../../../src/config/load.js';
 
 const addon = parse(readFileSync('ha-addon/config.yaml', 'utf8')) as Record<string, unknown>;
@@ -44,7 +44,7 @@ describe('Home Assistant add-on', () => {
   });
 
   it('turns the default options and the Supervisor broker into a valid daemon config', () => {
-    const cfg = addonConfig(addon.options as never, {
+    const cfg = addonConfig(addon.options as AddonOptions, {
       host: 'core-mosquitto',
       port: 1883,
       username: 'addons',
@@ -60,7 +60,7 @@ describe('Home Assistant add-on', () => {
     });
     expect(config.video.edid).toBe('/app/overlays/edid/1080p60.hex');
     expect(config.paths.state).toBe('/data');
-    const none = addonConfig({ ...(addon.options as never), edid: 'none' }, null);
+    const none = addonConfig({ ...(addon.options as AddonOptions), edid: 'none' }, null);
     expect(loadConfig({ overrides: none }).config.mqtt.url).toBe('');
   });
 
