@@ -36,7 +36,8 @@ export function loadLibc(): Libc {
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, void *arg)');
   const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)');
   const munmap = lib.func('int munmap(void *addr, size_t length)');
-  const pollfd = koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
+  // Registered by name for the prototype below.
+  koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
   const poll = lib.func('int poll(_Inout_ pollfd *fds, unsigned long nfds, int timeout)');
   libc = {
     open: (p, f) => open(p, f) as number,
