@@ -35,5 +35,9 @@ npx tsc --noEmit
 echo "== build"
 npx tsc -p tsconfig.build.json
 echo "== tests (vitest)"
-npx vitest run "$@"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json "$@" || status=$?
 echo "== npm test took $(( $(date +%s) - t0 )) s"
+# One plain closing line CI can read, whatever the reporter prints above it.
+node -e 'const r=JSON.parse(require("fs").readFileSync(".cache/vitest.json","utf8"));console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`+(r.numPendingTests?`, ${r.numPendingTests} skipped`:""))' || true
+exit "$status"
