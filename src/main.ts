@@ -87,6 +87,10 @@ export async function createApp(o: AppOptions): Promise<App> {
     clock,
     log: log.child({ component: 'video' }),
     quality: () => config.video.quality,
+    dropSame: () => ({
+      enabled: config.video.drop_same_frames,
+      keepaliveMs: config.video.same_frame_keepalive_s * 1000,
+    }),
   });
 
   const server = createServer({ log });

@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
 import { KvmError } from '../core/errors.js';
 import type { StreamHub } from '../video/stream-hub.js';
 
 interface SnapshotQuery {
   fresh?: string;
+  width?: number;
+  height?: number;
 }
 
 /** How long /snapshot.jpg waits for a frame (at start-up, or with ?fresh=1) before a 503. */
 const WAIT_MS = 3000;
+/** A frame older than this, with nobody watching, is refreshed before it is served. */
+const STALE_MS = 2000;
 
 /** GET /snapshot.jpg: the newest frame; `?fresh=1` waits for the next one. */
 export function snapshotRoutes(app: FastifyInstance, hub: StreamHub): void {
@@ -18,25 +23,40 @@ export function snapshotRoutes(app: FastifyInstance, hub: StreamHub): void {
         querystring: {
           type: 'object',
           // `?fresh=1`, `?fresh=true` or a bare `?fresh`, as people type it.
-          properties: { fresh: { type: 'string', enum: ['', '1', 'true', 'yes', '0', 'false', 'no'] } },
+          properties: {
+            fresh: { type: 'string', enum: ['', '1', 'true', 'yes', '0', 'false', 'no'] },
+            // A thumbnail that fits inside width × height (for dashboards and MQTT), aspect kept.
+            width: { type: 'integer', minimum: 16, maximum: 4096 },
+            height: { type: 'integer', minimum: 16, maximum: 4096 },
+          },
           additionalProperties: true,
         },
       },
     },
     async (req, reply) => {
       // A snapshot counts as a viewer while it waits, so an idle source speeds up for it.
-      const fresh = req.query.fresh !== undefined && !['0', 'false', 'no'].includes(req.query.fresh);
+      const current = hub.latest();
+      // With no viewers nothing is encoded (idle capture): an old frame is not "the latest".
+      const stale = !current || (hub.clients === 0 && performance.now() - current.encodedAt > STALE_MS);
+      const fresh =
+        stale || (req.query.fresh !== undefined && !['0', 'false', 'no'].includes(req.query.fresh));
       const removeClient = fresh ? hub.addClient() : () => {};
       try {
-        const current = hub.latest();
-        const f =
-          req.query.fresh || !current ? await hub.next(current?.id ?? 0, { timeoutMs: WAIT_MS }) : current;
+        const f = fresh ? await hub.next(current?.id ?? 0, { timeoutMs: WAIT_MS }) : current;
         if (!f) throw new KvmError('VIDEO_NO_SIGNAL', 'no frame available yet');
+        const { width, height } = req.query;
+        const body =
+          width || height
+            ? await sharp(f.jpeg)
+                .resize({ width, height, fit: 'inside', withoutEnlargement: true })
+                .jpeg({ quality: 80 })
+                .toBuffer()
+            : f.jpeg;
         return reply
           .header('Content-Type', 'image/jpeg')
           .header('Cache-Control', 'no-store')
           .header('X-Frame-Id', String(f.id))
-          .send(f.jpeg);
+          .send(body);
       } finally {
         removeClient();
       }

@@ -152,6 +152,11 @@ export class StepRunner {
     return v;
   }
 
+  /** A macro looking at the screen is a viewer: the pipeline encodes frames only for viewers. */
+  private watch(c: WaitCondition | undefined): () => void {
+    return c && !('signal' in c) ? this.d.hub.addClient() : () => {};
+  }
+
   /** What a screen condition compares against: the picture when the step started. */
   private async baseline(c: WaitCondition): Promise<{ ref: Buffer | null; lastId: number }> {
     const f = this.d.hub.latest();

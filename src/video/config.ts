@@ -37,6 +37,16 @@ export const VideoConfigSchema = Type.Object(
       maximum: 86_400,
       description: 'Test pattern only: turn into a still setup screen after this many seconds (0 = never).',
     }),
+    drop_same_frames: Type.Boolean({
+      default: true,
+      description: 'Skip encoding frames identical to the previous one (a static desktop).',
+    }),
+    same_frame_keepalive_s: Type.Number({
+      default: 1,
+      minimum: 0.1,
+      maximum: 60,
+      description: 'While frames are identical, still send one this often.',
+    }),
     idle_fps: Type.Number({
       default: 1,
       minimum: 0.1,

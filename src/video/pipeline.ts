@@ -17,6 +17,8 @@ export interface PipelineOptions {
   clock: Clock;
   log: Logger;
   quality: () => number;
+  /** Drop frames identical to the previous one (still sending one every `keepaliveMs`). */
+  dropSame?: () => { enabled: boolean; keepaliveMs: number };
 }
 
 /**
@@ -38,6 +40,10 @@ export class VideoPipeline implements Service {
   private sentRate!: RateMeter;
   private encodeMs = new SampleWindow(120);
   private noSignal: SourceStatus | null = null;
+  private lastLuma: Buffer | null = null;
+  private lastLumaLength = 0;
+  private lastSentAt = 0;
+  private unchangedFrames = 0;
   private noSignalTimer: TimerHandle | null = null;
   private dropped = 0;
 
@@ -99,6 +105,17 @@ export class VideoPipeline implements Service {
       return;
     }
     this.captureRate.mark();
+    // Nobody watching: capture goes on slowly (see FrameSource.setIdle) but nothing is encoded;
+    // a snapshot request registers as a viewer and gets the next frame.
+    if (this.o.hub.clients === 0) {
+      frame.release();
+      return;
+    }
+    if (this.unchanged(frame)) {
+      frame.release();
+      this.unchangedFrames++;
+      return;
+    }
     if (this.inflight >= (this.o.encoder.concurrency ?? 1)) {
       // Every encoder is busy: keep only the newest waiting frame.
       if (this.pending) {
@@ -109,6 +126,34 @@ export class VideoPipeline implements Service {
       return;
     }
     void this.encode(frame);
+  }
+
+  /**
+   * True when the frame's luma is byte-identical to the last one encoded and a frame went out less
+   * than `sameFrameKeepaliveMs` ago: a static desktop then costs a memcmp instead of an encode.
+   * Comparing raw planes (~0.2 ms at 1080p) before encoding, not JPEGs after, saves the encode too.
+   */
+  private unchanged(frame: Frame): boolean {
+    const opts = this.o.dropSame?.();
+    if (!opts?.enabled) return false;
+    const y =
+      frame.format === 'MJPEG'
+        ? frame.data[0]!.subarray(0, frame.bytesUsed)
+        : frame.data[0]!.subarray(0, frame.strides[0]! * frame.height);
+    const now = this.o.clock.monotonic();
+    const same =
+      this.lastLuma !== null &&
+      this.lastLumaLength === y.length &&
+      Buffer.compare(Buffer.from(y.buffer, y.byteOffset, y.length), this.lastLuma.subarray(0, y.length)) ===
+        0;
+    if (same && now - this.lastSentAt < opts.keepaliveMs) return true;
+    if (!same) {
+      if (!this.lastLuma || this.lastLuma.length < y.length) this.lastLuma = Buffer.allocUnsafe(y.length);
+      this.lastLuma.set(y);
+      this.lastLumaLength = y.length;
+    }
+    this.lastSentAt = now;
+    return false;
   }
 
   private async encode(f: Frame): Promise<void> {
@@ -186,6 +231,7 @@ export class VideoPipeline implements Service {
         encodeMsP50: round(this.encodeMs.percentile(50), 2),
         encodeMsP95: round(this.encodeMs.percentile(95), 2),
         droppedFrames: this.dropped,
+        unchangedFrames: this.unchangedFrames,
       });
       this.o.store.patch('stream', { sentFps: round(this.sentRate.rate()) });
       this.scheduleStats();

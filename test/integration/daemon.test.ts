@@ -143,3 +143,47 @@ describe('a bad config stops the daemon with file, line and reason', () => {
     );
   });
 });
+
+describe('snapshots and unchanged frames', () => {
+  let d: Daemon;
+  beforeAll(async () => {
+    // A still screen from the start: every frame after the first is identical.
+    d = await startDaemon({ command: 'demo', env: { KVMR0CK_VIDEO__TEST_PATTERN_STILL_AFTER_S: '0.1' } });
+  });
+  afterAll(async () => {
+    await d?.stop('SIGKILL');
+  });
+
+  it('resizes a snapshot to fit ?width= and ?height=, keeping the aspect', async () => {
+    const r = await fetch(`${d.url}snapshot.jpg?width=320&height=320`, { headers: d.authHeaders });
+    expect(r.status).toBe(200);
+    const meta = await sharp(Buffer.from(await r.arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([320, 180]);
+    const bad = await fetch(`${d.url}snapshot.jpg?width=99999`, { headers: d.authHeaders });
+    expect(bad.status).toBe(400);
+  });
+
+  it('does not re-encode identical frames, but still sends one every second', async () => {
+    const res = await fetch(`${d.url}stream`, { headers: d.authHeaders });
+    const reader = res.body!.getReader();
+    const t0 = Date.now();
+    let parts = 0;
+    while (Date.now() - t0 < 3000) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parts += (
+        Buffer.from(value)
+          .toString('latin1')
+          .match(/Content-Type: image\/jpeg/g) ?? []
+      ).length;
+    }
+    await reader.cancel();
+    // 30 fps captured for 3 s, but the picture never changes: about one frame a second goes out.
+    expect(parts).toBeGreaterThanOrEqual(2);
+    expect(parts).toBeLessThanOrEqual(6);
+    const state = (await (await fetch(`${d.url}api/state`, { headers: d.authHeaders })).json()) as {
+      video: { unchangedFrames: number };
+    };
+    expect(state.video.unchangedFrames).toBeGreaterThan(40);
+  });
+});
