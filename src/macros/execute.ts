@@ -101,7 +101,7 @@ export class StepRunner {
         if ('scroll' in op) return hid.mouseWheel(op.scroll);
         await hid.mouseButtons({ [op.click]: true });
         await this.sleep(30);
-        return hid.mouseButtons({});
+        return hid.mouseButtons({ [op.click]: false });
       }
       case 'repeat': {
         const start = this.d.clock.monotonic();
@@ -160,11 +160,9 @@ export class StepRunner {
   /** What a screen condition compares against: the picture when the step started. */
   private async baseline(c: WaitCondition): Promise<{ ref: Buffer | null; lastId: number }> {
     const f = this.d.hub.latest();
+    // The reference image is a picture of the region itself (cut from a snapshot), not of the screen.
     if ('match' in c)
-      return {
-        ref: await thumbnail(path.resolve(this.d.imageDir, c.match.image), c.match.region),
-        lastId: 0,
-      };
+      return { ref: await thumbnail(path.resolve(this.d.imageDir, c.match.image)), lastId: 0 };
     if ('change' in c || 'still' in c) return { ref: f ? await thumbnail(f.jpeg) : null, lastId: f?.id ?? 0 };
     return { ref: null, lastId: 0 };
   }

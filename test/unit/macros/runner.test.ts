@@ -204,3 +204,87 @@ describe('macro runner (recording sink, fake clock)', () => {
     expect(t.store.get().macro.last).toMatchObject({ result: 'failed' });
   });
 });
+
+describe('macro steps on the screen and the mouse', () => {
+  it('wait_for match: waits until a screen region looks like the reference image', async () => {
+    const t = await makeMacros({
+      'm.yaml':
+        'login:\n  steps:\n    - wait_for: { match: { image: ref.png, region: [0, 0, 0.5, 0.5], threshold: 0.05 }, timeout: 10s }\n    - tap: enter\n',
+    });
+    // The reference: the top-left quarter of a screen that shows a blue dialog.
+    const screen = (dialog: boolean) =>
+      sharp({ create: { width: 320, height: 180, channels: 3, background: { r: 20, g: 20, b: 20 } } })
+        .composite(
+          dialog
+            ? [
+                {
+                  input: {
+                    create: { width: 120, height: 60, channels: 3, background: { r: 0, g: 0, b: 200 } },
+                  },
+                  left: 20,
+                  top: 15,
+                },
+              ]
+            : [],
+        )
+        .jpeg()
+        .toBuffer();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      `${t.dir}/ref.png`,
+      await sharp(await screen(true))
+        .extract({ left: 0, top: 0, width: 160, height: 90 })
+        .png()
+        .toBuffer(),
+    );
+    const publish = async (dialog: boolean) =>
+      t.hub.publish({
+        jpeg: await screen(dialog),
+        width: 320,
+        height: 180,
+        sequence: 0,
+        capturedAt: 0,
+        encodedAt: 0,
+        synthetic: false,
+      });
+    await publish(false);
+    t.take();
+    const ticket = await t.macros.run('login', {}, { origin: 'test' });
+    const drive = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await t.clock.advance(100);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    };
+    await drive(10);
+    expect(t.take().filter((r) => r.includes(' 28 '))).toHaveLength(0); // no Enter yet
+    await publish(true);
+    let done = false;
+    void ticket.done.then(() => {
+      done = true;
+    });
+    for (let i = 0; i < 40 && !done; i++) await drive(2);
+    await ticket.done;
+    expect(t.take().filter((r) => r.includes(' 28 '))).toHaveLength(1); // Enter (usage 0x28) once
+  });
+
+  it('mouse steps send absolute moves, clicks and scrolls', async () => {
+    const t = await makeMacros({
+      'm.yaml':
+        'm:\n  steps:\n    - mouse: { move: [0.5, 0.25] }\n    - mouse: { click: left }\n    - mouse: { scroll: -2 }\n',
+    });
+    t.take();
+    const ticket = await t.macros.run('m', {}, { origin: 'test' });
+    await t.clock.advance(1000);
+    await ticket.done;
+    const mouse = t.take().filter((r) => r.startsWith('mouse:'));
+    // Absolute report: buttons, X (LE 16-bit), Y, wheel, pan: 16384 = 0x4000, 8192 = 0x2000.
+    // A click is press then release: the button must not stay held (the scroll reports 00 buttons).
+    expect(mouse).toEqual([
+      'mouse: 00 00 40 00 20 00 00',
+      'mouse: 01 00 40 00 20 00 00',
+      'mouse: 00 00 40 00 20 00 00',
+      'mouse: 00 00 40 00 20 fe 00',
+    ]);
+  });
+});
