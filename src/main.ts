@@ -145,6 +145,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     hub,
     hid,
     macros: o.macros ?? macros,
+    setMaxFps: (fps) => source.setMaxFps?.(fps),
     clock,
     version: o.version,
     log: log.child({ component: 'mqtt' }),

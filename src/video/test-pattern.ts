@@ -50,10 +50,12 @@ export class TestPatternSource implements FrameSource {
   private barRowU = new Uint8Array(0);
   private barRowV = new Uint8Array(0);
   private startedAt = 0;
+  private fps: number;
   private readonly w: number;
   private readonly h: number;
 
   constructor(private readonly opts: TestPatternOptions) {
+    this.fps = opts.fps;
     // Even sizes keep 4:2:0 chroma planes exact.
     this.w = opts.width & ~1;
     this.h = opts.height & ~1;
@@ -71,7 +73,7 @@ export class TestPatternSource implements FrameSource {
       width: this.w,
       height: this.h,
       format: 'I420',
-      fps: this.opts.fps,
+      fps: this.fps,
     });
     this.schedule();
   }
@@ -86,9 +88,13 @@ export class TestPatternSource implements FrameSource {
     this.idle = idle;
   }
 
+  setMaxFps(fps: number): void {
+    this.fps = fps;
+  }
+
   private schedule(): void {
     if (!this.consumer) return;
-    const fps = this.idle ? this.opts.idleFps : this.opts.fps;
+    const fps = this.idle ? this.opts.idleFps : this.fps;
     this.timer = this.opts.clock.setTimeout(() => {
       this.emit();
       this.schedule();
@@ -170,7 +176,7 @@ export class TestPatternSource implements FrameSource {
     const vPlane = buf.subarray(ySize + ySize / 4);
     const barsH = Math.floor((h * 2) / 3) & ~1;
     // Bars scroll one full width every 4 seconds at the nominal rate.
-    const offset = (Math.floor((seq * w) / (this.opts.fps * 4)) % w) & ~1;
+    const offset = (Math.floor((seq * w) / (this.fps * 4)) % w) & ~1;
     for (let y = 0; y < barsH; y++) yPlane.set(this.barRowY.subarray(offset, offset + w), y * w);
     for (let y = 0; y < barsH / 2; y++) {
       uPlane.set(this.barRowU.subarray(offset / 2, offset / 2 + cw), y * cw);
@@ -201,7 +207,7 @@ export class TestPatternSource implements FrameSource {
     drawText(yPlane, w, h, 4 * small, barsH + 3 * small, 'KVMR0CK TEST PATTERN', small, 200);
     drawText(yPlane, w, h, 4 * small, h - (GLYPH_H + 3) * small, `${w}x${h}`, small, 200);
     // A marker that sweeps the bottom edge once per second makes a stalled stream obvious.
-    const mx = Math.floor(((seq % this.opts.fps) / this.opts.fps) * (w - 16)) & ~1;
+    const mx = Math.floor(((seq % this.fps) / this.fps) * (w - 16)) & ~1;
     for (let y = h - 4; y < h; y++) yPlane.fill(255, y * w + mx, y * w + mx + 16);
   }
 }

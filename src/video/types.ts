@@ -64,6 +64,8 @@ export interface FrameSource {
    * the target when capture stops), and the pipeline skips encoding.
    */
   setIdle(idle: boolean): void;
+  /** Changes the highest frame rate delivered, live (Home Assistant's max fps entity). */
+  setMaxFps?(fps: number): void;
 }
 
 export interface EncodedFrame {

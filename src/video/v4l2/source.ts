@@ -44,6 +44,7 @@ export class V4l2Source implements FrameSource {
   private loop: Promise<void> | null = null;
   private dev: V4l2Device | null = null;
   private generation = 0;
+  private maxFps = 0;
   private readonly faultLog = new OnceLogger(60_000);
 
   constructor(private readonly o: V4l2SourceOptions) {
@@ -52,6 +53,7 @@ export class V4l2Source implements FrameSource {
 
   async start(consumer: FrameConsumer): Promise<void> {
     this.consumer = consumer;
+    this.maxFps ||= this.o.fps;
     this.running = true;
     this.loop = this.run();
   }
@@ -64,6 +66,10 @@ export class V4l2Source implements FrameSource {
 
   setIdle(idle: boolean): void {
     this.idle = idle;
+  }
+
+  setMaxFps(fps: number): void {
+    this.maxFps = fps;
   }
 
   private status(s: Partial<SourceStatus> & { signal: boolean; reason: string | null }): void {
@@ -184,7 +190,7 @@ export class V4l2Source implements FrameSource {
       if (!got) continue;
       const now = this.o.clock.monotonic();
       // Pace to the configured rate (idle: slowly, but never stop: dongles report a lost cable then).
-      const minGap = 1000 / (this.idle ? this.o.idleFps : this.o.fps);
+      const minGap = 1000 / (this.idle ? this.o.idleFps : this.maxFps);
       if (now - lastDelivered < minGap * 0.9) {
         dev.queue(got.index);
         continue;
