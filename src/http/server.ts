@@ -55,6 +55,14 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     // Behind Home Assistant ingress or a reverse proxy the client address comes in X-Forwarded-For.
     trustProxy: false,
+    // Errors fastify raises before routing (bad URL encoding, a path parameter over the length
+    // limit) answer in the same {error: {code, message}} shape as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const body = { error: { code: status === 414 ? 'TOO_LARGE' : 'BAD_REQUEST', message: err.message } };
+      // The reply's generic types are those of an unknown route here; raw status and JSON are what we send.
+      (reply as unknown as { status(n: number): { send(b: unknown): void } }).status(status).send(body);
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allowUnionTypes: true } },
   });
   const routeList: RouteEntry[] = [];

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
@@ -16,7 +17,8 @@ const BATCH = 1000;
  */
 describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
   let app: App;
-  const logLines: string[] = [];
+  // Counted, not kept: holding every line would show up as retained heap.
+  let logLines = 0;
   beforeAll(async () => {
     const { config } = loadConfig({
       overrides: {
@@ -30,7 +32,11 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
     const log = createLogger({
       level: 'warn',
       format: 'json',
-      destination: { write: (s: string) => logLines.push(s) } as unknown as NodeJS.WritableStream,
+      destination: {
+        write: () => {
+          logLines++;
+        },
+      } as unknown as NodeJS.WritableStream,
     });
     app = await createApp({ config, log, version: 'fuzz' });
     await app.start();
@@ -41,8 +47,9 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
 
   it('answers every generated request with a clear 4xx or a success, never a 5xx', async () => {
     // /stream never ends by design; it gets its own query fuzz over a real socket elsewhere.
-    const routes = app.server.routeList.filter((r) => r.url !== '/stream');
-    expect(routes.length).toBeGreaterThan(3);
+    const only = process.env.KVMR0CK_FUZZ_ROUTE;
+    const routes = app.server.routeList.filter((r) => r.url !== '/stream' && (!only || r.url === only));
+    expect(routes.length).toBeGreaterThan(only ? 0 : 3);
     const request = fc.record({
       route: fc.constantFrom(...routes),
       method: fc.oneof(
@@ -90,6 +97,15 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
       }
     }
     const heapEnd = retainedHeap();
+    // Reference in the same run: fastify's inject on a bare instance keeps ~10 KB per request
+    // (measured here) whatever the route does; what matters is what our routes keep beyond it.
+    const bare = Fastify();
+    bare.get('/h', async () => ({ ok: true }));
+    await bare.ready();
+    const refStart = retainedHeap();
+    for (let i = 0; i < samples.length; i++) await bare.inject({ method: 'GET', url: '/h' });
+    const refDelta = retainedHeap() - refStart;
+    await bare.close();
     recordFigure({ surface: 'http', figure: 'cases tried', value: samples.length });
     recordFigure({ surface: 'http', figure: 'routes fuzzed', value: routes.length });
     recordFigure({
@@ -106,11 +122,12 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
         .map(([k, v]) => `${k}:${v}`)
         .join(' '),
     });
+    const ourDelta = (heapEnd - heapStart - refDelta) / 2 ** 20;
     recordFigure({
       surface: 'http',
-      figure: 'heap MiB delta',
-      value: ((heapEnd - heapStart) / 2 ** 20).toFixed(1),
-      target: '< 50',
+      figure: 'heap MiB kept (ours / bare-fastify reference)',
+      value: `${((heapEnd - heapStart) / 2 ** 20).toFixed(1)} / ${(refDelta / 2 ** 20).toFixed(1)}`,
+      target: 'difference < 25',
     });
     recordFigure({
       surface: 'http',
@@ -120,7 +137,7 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
     });
     expect(failures.slice(0, 20)).toEqual([]);
     expect(app.store.get().hid.keysHeld).toBe(0);
-    expect((heapEnd - heapStart) / 2 ** 20).toBeLessThan(50);
+    expect(ourDelta).toBeLessThan(25);
   });
 });
 
