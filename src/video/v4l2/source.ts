@@ -44,6 +44,9 @@ export class V4l2Source implements FrameSource {
   private loop: Promise<void> | null = null;
   private dev: V4l2Device | null = null;
   private generation = 0;
+  private edidLoaded = false;
+  private readonly outstanding = new Map<V4l2Device, number>();
+  private readonly closing = new Set<V4l2Device>();
   private maxFps = 0;
   private readonly faultLog = new OnceLogger(60_000);
 
@@ -84,12 +87,16 @@ export class V4l2Source implements FrameSource {
         backoff = 250;
       } catch (err) {
         const code = err instanceof V4l2Error ? err.code : '';
-        const reason =
-          NO_SIGNAL[code] ??
-          (code === 'ENOENT' || code === 'ENODEV' ? 'device gone' : `capture error: ${errorMessage(err)}`);
+        const gone = code === 'ENOENT' || code === 'ENODEV';
+        // A device that comes back is a new device: it gets the EDID again.
+        if (gone) this.edidLoaded = false;
+        const reason = NO_SIGNAL[code] ?? (gone ? 'device gone' : `capture error: ${errorMessage(err)}`);
         if (this.faultLog.shouldLog(reason))
           this.o.log.warn({ device: this.o.device, err: errorMessage(err) }, `video: ${reason}`);
         this.status({ signal: false, reason });
+        // Let go of a vanished device at once: while its buffers are mapped the kernel keeps its
+        // node number, and the device coming back would appear under another /dev/videoN.
+        this.closeDevice();
         await this.o.clock.sleep(backoff);
         backoff = Math.min(backoff * 2, NO_SIGNAL[code] ? 1000 : 5000);
       } finally {
@@ -99,14 +106,29 @@ export class V4l2Source implements FrameSource {
   }
 
   private closeDevice(): void {
+    const dev = this.dev;
+    this.dev = null;
+    if (!dev) return;
     this.generation++;
     try {
-      this.dev?.streamOff();
+      dev.streamOff();
     } catch {
       // already gone
     }
-    this.dev?.close();
-    this.dev = null;
+    // Frames still being encoded point into the mapped buffers: unmap when the last comes back.
+    if ((this.outstanding.get(dev) ?? 0) === 0) {
+      this.outstanding.delete(dev);
+      dev.close();
+    } else this.closing.add(dev);
+  }
+
+  private frameDone(dev: V4l2Device): void {
+    const n = (this.outstanding.get(dev) ?? 1) - 1;
+    this.outstanding.set(dev, n);
+    if (n === 0 && this.closing.delete(dev)) {
+      this.outstanding.delete(dev);
+      dev.close();
+    }
   }
 
   /** One open-negotiate-stream cycle; returns to renegotiate (source change), throws on faults. */
@@ -117,7 +139,17 @@ export class V4l2Source implements FrameSource {
     dev.open();
     const cap = dev.querycap();
     if (!cap.streaming) throw new Error(`${this.o.device} (${cap.card}) cannot stream`);
-    if (this.o.edidFile) this.loadEdid(dev);
+    // The bridge keeps its EDID while the device exists: load it once per appearance, not on every
+    // renegotiation (a bridge that is streaming refuses it with EBUSY).
+    if (this.o.edidFile && !this.edidLoaded) {
+      try {
+        this.loadEdid(dev);
+        this.edidLoaded = true;
+      } catch (err) {
+        if (this.faultLog.shouldLog('edid'))
+          this.o.log.warn({ err: errorMessage(err) }, 'video: loading the EDID failed; capturing anyway');
+      }
+    }
     let width = this.o.width;
     let height = this.o.height;
     let fps = this.o.fps;
@@ -223,6 +255,7 @@ export class V4l2Source implements FrameSource {
       release: () => {
         if (released) return;
         released = true;
+        this.frameDone(dev);
         // After a renegotiation the buffer belongs to a closed device: nothing to give back.
         if (gen === this.generation && this.dev === dev) {
           try {
@@ -233,6 +266,7 @@ export class V4l2Source implements FrameSource {
         }
       },
     };
+    this.outstanding.set(dev, (this.outstanding.get(dev) ?? 0) + 1);
     if (this.consumer) this.consumer.frame(frame);
     else frame.release();
   }

@@ -2,7 +2,7 @@
 // the real daemon captures from vivid's emulated HDMI inputs through V4L2, single- and
 // multi-planar, follows a resolution change and a lost signal, and serves what it captured.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 let failures = 0;
 const t0 = Date.now();
@@ -188,6 +188,31 @@ check(
   JSON.stringify(snap),
 );
 check('multi-planar: the log names the multi-planar device', /multi-planar/.test(d.log()));
+
+// 5. The device vanishes (driver unbound, as on an unplug or a driver reset) and comes back.
+const vividDriver = '/sys/bus/platform/drivers/vivid';
+// One platform device (vivid.0) carries both vivid instances: unbinding it removes /dev/video0 and 1.
+writeFileSync(`${vividDriver}/unbind`, 'vivid.0');
+s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.signal === false ? st : null;
+}, 30_000);
+check(
+  'device unbound: state says device gone, daemon keeps serving',
+  s?.video.signalReason === 'device gone',
+  JSON.stringify(s?.video),
+);
+writeFileSync(`${vividDriver}/bind`, 'vivid.0');
+s = await waitFor(async () => {
+  const st = await state(d.url);
+  return st.video.signal ? st : null;
+}, 30_000);
+check('device back: capture resumes by itself', s?.video.format === 'NV12', JSON.stringify(s?.video));
+check(
+  'device loss logged once',
+  (d.log().match(/video: device gone/g) ?? []).length === 1,
+  String((d.log().match(/video: device gone/g) ?? []).length),
+);
 d.stop();
 await sleep(1000);
 
