@@ -104,29 +104,40 @@ export class StepRunner {
         return hid.mouseButtons({ [op.click]: false });
       }
       case 'repeat': {
-        const start = this.d.clock.monotonic();
-        const baseline = s.until ? await this.baseline(s.until) : null;
-        for (let i = 0; ; i++) {
-          if (s.times !== undefined && i >= s.times) return;
-          if (s.forMs !== undefined && this.d.clock.monotonic() - start >= s.forMs) return;
-          await this.steps(s.steps, params, depth);
-          if (s.until && (await this.satisfied(s.until, baseline, start))) return;
+        // A macro looking at the screen counts as a viewer while it looks (see watch()).
+        const watching = this.watch(s.until);
+        try {
+          const start = this.d.clock.monotonic();
+          const baseline = s.until ? await this.baseline(s.until) : null;
+          for (let i = 0; ; i++) {
+            if (s.times !== undefined && i >= s.times) return;
+            if (s.forMs !== undefined && this.d.clock.monotonic() - start >= s.forMs) return;
+            await this.steps(s.steps, params, depth);
+            if (s.until && (await this.satisfied(s.until, baseline, start))) return;
+          }
+        } finally {
+          watching();
         }
       }
       case 'wait_for': {
-        const start = this.d.clock.monotonic();
-        const baseline = await this.baseline(s.cond);
-        while (!(await this.satisfied(s.cond, baseline, start))) {
-          if (this.d.clock.monotonic() - start >= s.timeoutMs) {
-            if (s.onTimeout === 'continue') return;
-            throw new KvmError(
-              'TIMEOUT',
-              `wait_for ${Object.keys(s.cond)[0]} timed out after ${s.timeoutMs / 1000} s (line ${s.line})`,
-            );
+        const watching = this.watch(s.cond);
+        try {
+          const start = this.d.clock.monotonic();
+          const baseline = await this.baseline(s.cond);
+          while (!(await this.satisfied(s.cond, baseline, start))) {
+            if (this.d.clock.monotonic() - start >= s.timeoutMs) {
+              if (s.onTimeout === 'continue') return;
+              throw new KvmError(
+                'TIMEOUT',
+                `wait_for ${Object.keys(s.cond)[0]} timed out after ${s.timeoutMs / 1000} s (line ${s.line})`,
+              );
+            }
+            await this.sleep(POLL_MS);
           }
-          await this.sleep(POLL_MS);
+          return;
+        } finally {
+          watching();
         }
-        return;
       }
       case 'run': {
         const m = this.d.macros(s.macro);
