@@ -80,5 +80,6 @@ function baseOverrides(): Record<string, unknown> {
     server: { host: '127.0.0.1', port: 0 },
     video: { source: 'test-pattern', width: 1920, height: 1080, fps: 30 },
     hid: { sink: 'recording' },
+    auth: { mode: 'none' },
   };
 }

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { newToken, tokenFile, writeToken } from './auth/token-store.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { errorMessage, isKvmError } from './core/errors.js';
@@ -16,6 +17,7 @@ const HELP = `kvmr0ck — KVM over IP: HDMI capture, MJPEG stream, USB HID, macr
 Usage:
   kvmr0ck run [--config FILE]          run the daemon (the default command)
   kvmr0ck demo [--config FILE]         run on the built-in test pattern and recording HID sink
+  kvmr0ck passwd [--config FILE]       make a new access token (printed once; restart the daemon)
   kvmr0ck check-config [FILE]          validate a config file and print every problem
   kvmr0ck gadget up|down|status        build, remove or show the USB HID gadget (configfs; root)
 
@@ -64,6 +66,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return runDaemon(command, values.config ?? defaultConfigFile(env), env, values.port);
     case 'gadget':
       return gadgetCommand(positionals[1], values.config ?? defaultConfigFile(env), env);
+    case 'passwd':
+      return passwd(values.config ?? defaultConfigFile(env), env);
     case 'check-config':
       return checkConfig(positionals[1] ?? values.config ?? defaultConfigFile(env), env);
     default:
@@ -95,6 +99,25 @@ function gadgetCommand(sub: string | undefined, file: string | undefined, env: N
   }
   const log = createLogger({ level: config.log.level, format: config.log.format });
   return runGadgetCommand(sub, config, log, (line) => process.stdout.write(`${line}\n`));
+}
+
+function passwd(file: string | undefined, env: NodeJS.ProcessEnv): number {
+  try {
+    const { config } = loadConfig({ file, env });
+    if (config.auth.token) {
+      process.stderr.write('kvmr0ck: auth.token is set in the config; change it there instead\n');
+      return 1;
+    }
+    const token = newToken();
+    writeToken(config.paths.state, token);
+    process.stdout.write(
+      `New access token (shown once, only its hash is stored in ${tokenFile(config.paths.state)}):\n\n  ${token}\n\nRestart the daemon to use it; the old token stops working then.\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`kvmr0ck: ${errorMessage(err)}\n`);
+    return 1;
+  }
 }
 
 function checkConfig(file: string | undefined, env: NodeJS.ProcessEnv): number {

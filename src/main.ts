@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { AuthService } from './auth/service.js';
 import type { MacroLike } from './commands/macros.js';
 import type { Config } from './config/schema.js';
 import { type AppState, initialAppState } from './core/app-state.js';
@@ -15,6 +16,7 @@ import { RecordingSink } from './hid/sinks/recording.js';
 import { createHidSink } from './hid/sinks.js';
 import type { HidSink } from './hid/types.js';
 import { apiRoutes } from './http/api.js';
+import { authHook, loginRoutes } from './http/auth.js';
 import { macroRoutes } from './http/macros.js';
 import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
@@ -94,11 +96,18 @@ export async function createApp(o: AppOptions): Promise<App> {
   });
 
   const server = createServer({ log });
+  const auth = new AuthService({
+    ...config.auth,
+    stateDir: config.paths.state,
+    log: log.child({ component: 'auth' }),
+  });
+  authHook(server, auth);
   await server.register(async (scope) => {
     streamRoutes(scope, hub);
     snapshotRoutes(scope, hub);
     apiRoutes(scope, { store, version: o.version, recording: sink instanceof RecordingSink ? sink : null });
     panelRoutes(scope);
+    loginRoutes(scope, auth);
   });
 
   let address: { port: number } | null = null;
@@ -153,7 +162,7 @@ export async function createApp(o: AppOptions): Promise<App> {
   });
   // Macro `publish` steps go out through MQTT when a broker is configured (a smart plug for a power cycle).
   if (config.mqtt.url) macros.setPublisher(mqtt.publisher);
-  const lifecycle = new Lifecycle([usb, hid, video, macros, http, mqtt, schedule], log);
+  const lifecycle = new Lifecycle([auth, usb, hid, video, macros, http, mqtt, schedule], log);
 
   return {
     config,

@@ -26,7 +26,11 @@ export interface SupervisorMqtt {
 /** Ingress requests reach the add-on from the Supervisor's proxy on this port (config.yaml ingress_port). */
 export const INGRESS_PORT = 8099;
 
-export function addonConfig(o: AddonOptions, mqtt: SupervisorMqtt | null): Record<string, unknown> {
+export function addonConfig(
+  o: AddonOptions,
+  mqtt: SupervisorMqtt | null,
+  dataDir = '/data',
+): Record<string, unknown> {
   const edid =
     {
       '1080p60': '/app/overlays/edid/1080p60.hex',
@@ -45,7 +49,7 @@ export function addonConfig(o: AddonOptions, mqtt: SupervisorMqtt | null): Recor
     },
     hid: { sink: 'auto', layout: o.hid_layout },
     // The add-on keeps its state in /data, the one directory the Supervisor preserves.
-    paths: { state: '/data' },
+    paths: { state: dataDir },
     log: { level: o.log_level, format: 'json' },
   };
   if (mqtt) {

@@ -161,13 +161,15 @@ function envLayer(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): Layer {
       continue;
     }
     let value: unknown = raw;
-    try {
-      // Values are YAML scalars, so numbers and booleans arrive typed: KVMR0CK_VIDEO__QUALITY=90.
-      const doc = parseDocument(raw);
-      if (doc.errors.length === 0) value = doc.toJS();
-    } catch {
-      value = raw;
-    }
+    // VAR= means an empty string, not YAML's null.
+    if (raw !== '')
+      try {
+        // Values are YAML scalars, so numbers and booleans arrive typed: KVMR0CK_VIDEO__QUALITY=90.
+        const doc = parseDocument(raw);
+        if (doc.errors.length === 0) value = doc.toJS();
+      } catch {
+        value = raw;
+      }
     let cur = data;
     for (const k of keys.slice(0, -1)) {
       if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};

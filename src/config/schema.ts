@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { AuthConfigSchema } from '../auth/config.js';
 import { GadgetConfigSchema } from '../gadget/config.js';
 import { HidConfigSchema } from '../hid/config.js';
 import { ServerConfigSchema } from '../http/config.js';
@@ -36,6 +37,7 @@ const LogSchema = Type.Object(
 export const ConfigSchema = Type.Object(
   {
     server: ServerConfigSchema,
+    auth: AuthConfigSchema,
     video: VideoConfigSchema,
     hid: HidConfigSchema,
     gadget: GadgetConfigSchema,

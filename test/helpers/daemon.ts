@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,8 @@ export interface Daemon {
   dir: string;
   /** Headers that authenticate a request to this daemon (empty while auth is off). */
   authHeaders: Record<string, string>;
+  /** The access token the daemon was started with. */
+  token: string;
 }
 
 export interface StartOptions {
@@ -44,6 +47,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     args.push('--config', file);
   }
   args.push(...(opts.args ?? []));
+  // A known token, so tests can authenticate as a user with the printed token would.
+  const token = randomBytes(18).toString('base64url');
   const proc = spawn(process.execPath, args, {
     env: {
       ...process.env,
@@ -51,6 +56,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
       KVMR0CK_LOG__FORMAT: 'json',
       KVMR0CK_SERVER__HOST: '127.0.0.1',
       KVMR0CK_PATHS__STATE: path.join(dir, 'state'),
+      KVMR0CK_AUTH__TOKEN: token,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,7 +107,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     url,
     logs,
     dir,
-    authHeaders: {},
+    authHeaders: { authorization: `Bearer ${token}` },
+    token,
     output: () => out,
     async stop(signal = 'SIGTERM', timeoutMs = 5000) {
       const t0 = Date.now();

@@ -40,7 +40,7 @@ describe('the daemon in demo mode, as a user runs it', () => {
         '-f',
         'mpjpeg',
         '-i',
-        `${d.url}stream`,
+        `${d.url}stream?token=${d.token}`,
         '-frames:v',
         '10',
         '-f',
@@ -74,7 +74,7 @@ describe('the daemon in demo mode, as a user runs it', () => {
         'stream=codec_name,width,height',
         '-of',
         'json',
-        `${d.url}stream`,
+        `${d.url}stream?token=${d.token}`,
       ],
       { timeout: 20_000 },
     );
@@ -83,13 +83,13 @@ describe('the daemon in demo mode, as a user runs it', () => {
   });
 
   it('serves /snapshot.jpg and /api/state', async () => {
-    const snap = await fetch(`${d.url}snapshot.jpg`);
+    const snap = await fetch(`${d.url}snapshot.jpg`, { headers: d.authHeaders });
     expect(snap.status).toBe(200);
     expect(snap.headers.get('content-type')).toBe('image/jpeg');
     const meta = await sharp(Buffer.from(await snap.arrayBuffer())).metadata();
     expect(meta).toMatchObject({ format: 'jpeg', width: 1280, height: 720 });
 
-    const state = (await (await fetch(`${d.url}api/state`)).json()) as Record<
+    const state = (await (await fetch(`${d.url}api/state`, { headers: d.authHeaders })).json()) as Record<
       string,
       Record<string, unknown>
     >;
@@ -99,14 +99,16 @@ describe('the daemon in demo mode, as a user runs it', () => {
   });
 
   it('serves a panel page that shows the stream', async () => {
-    const html = await (await fetch(d.url)).text();
+    const html = await (await fetch(d.url, { headers: d.authHeaders })).text();
     expect(html).toContain('src="stream"');
   });
 
   it('stops cleanly on SIGTERM within 2 s, releasing all keys, exit code 0', async () => {
     // Keep a stream client connected: stopping must close it, not wait for it.
     const ac = new AbortController();
-    const streaming = fetch(`${d.url}stream`, { signal: ac.signal }).then((r) => r.body?.getReader().read());
+    const streaming = fetch(`${d.url}stream`, { signal: ac.signal, headers: d.authHeaders }).then((r) =>
+      r.body?.getReader().read(),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const { code, ms } = await d.stop('SIGTERM');
     ac.abort();

@@ -37,7 +37,7 @@ describe('the built daemon on a real broker', () => {
         (await p.wait((t, pl) => t === `${base}/command/result` && pl.includes('"d1"'))).toString(),
       );
       expect(r).toEqual({ id: 'd1', ok: true });
-      const rec = (await (await fetch(`${d.url}api/hid/recorded`)).json()) as
+      const rec = (await (await fetch(`${d.url}api/hid/recorded`, { headers: d.authHeaders })).json()) as
         | { reports?: { fn: string; hex: string }[] }
         | { fn: string; hex: string }[];
       const reports = Array.isArray(rec) ? rec : (rec.reports ?? []);

@@ -12,6 +12,8 @@ export function mqttConfig(url: string, node: string, mqtt: Record<string, unkno
     server: { host: '127.0.0.1', port: 0 },
     video: { source: 'test-pattern', fps: 2, width: 320, height: 240, encoder: 'sharp', encoder_workers: 1 },
     hid: { sink: 'recording', type_delay_ms: 0 },
+    // These tests are about MQTT; the HTTP side's access control has its own tests.
+    auth: { mode: 'none' },
     paths: { dev: '/nonexistent/dev', sys: '/nonexistent/sys', configfs: '/nonexistent', state: '/tmp' },
     mqtt: {
       url,

@@ -1,0 +1,128 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/core/log.js';
+import { type App, createApp } from '../../src/main.js';
+import { type Daemon, startDaemon } from '../helpers/daemon.js';
+
+/** Every route, from the route list itself: a route added later cannot be forgotten. */
+describe('authentication (on by default)', () => {
+  let app: App;
+  const token = 'test-token-for-the-route-table';
+  beforeAll(async () => {
+    const { config } = loadConfig({
+      overrides: {
+        server: { host: '127.0.0.1', port: 0 },
+        video: { source: 'test-pattern', fps: 5 },
+        hid: { sink: 'recording' },
+        auth: { token },
+      },
+    });
+    app = await createApp({
+      config,
+      log: createLogger({ level: 'silent', format: 'json' }),
+      version: 'auth',
+    });
+    await app.start();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('refuses every route without credentials and with a wrong token', async () => {
+    const open = new Set(['/login', '/api/login']);
+    const routes = app.server.routeList.filter((r) => !open.has(r.url));
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    for (const r of routes) {
+      const url = r.url.replace(/:[a-z_]+/g, 'x');
+      for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+        const res = await app.server.inject({ method: r.method as 'GET', url, headers });
+        if (r.method === 'GET' && url === '/') expect(res.statusCode, url).toBe(302);
+        else {
+          expect(res.statusCode, `${r.method} ${url}`).toBe(401);
+          expect(res.json().error.code).toBe('UNAUTHORIZED');
+        }
+      }
+    }
+  });
+
+  it('accepts the token as a bearer header and as ?token= on every GET route', async () => {
+    for (const r of app.server.routeList.filter(
+      (x) => x.method === 'GET' && !x.url.includes(':') && x.url !== '/stream',
+    )) {
+      const a = await app.server.inject({
+        method: 'GET',
+        url: r.url,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(a.statusCode, r.url).not.toBe(401);
+      const b = await app.server.inject({ method: 'GET', url: `${r.url}?token=${token}` });
+      expect(b.statusCode, r.url).not.toBe(401);
+    }
+  });
+
+  it('logs in with the token into a session cookie, and rate-limits guessing', async () => {
+    const bad = await app.server.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { token: 'nope' },
+      remoteAddress: '10.0.0.9',
+    });
+    expect(bad.statusCode).toBe(401);
+    const ok = await app.server.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { token },
+      remoteAddress: '10.0.0.8',
+    });
+    expect(ok.statusCode).toBe(200);
+    const cookie = String(ok.headers['set-cookie']).split(';')[0]!;
+    expect(cookie).toMatch(/^kvmr0ck_session=/);
+    expect(String(ok.headers['set-cookie'])).toContain('HttpOnly');
+    const state = await app.server.inject({ method: 'GET', url: '/api/state', headers: { cookie } });
+    expect(state.statusCode).toBe(200);
+    let last = 0;
+    for (let i = 0; i < 12; i++) {
+      last = (
+        await app.server.inject({
+          method: 'POST',
+          url: '/api/login',
+          payload: { token: `guess${i}` },
+          remoteAddress: '10.0.0.7',
+        })
+      ).statusCode;
+    }
+    expect(last).toBe(429);
+  });
+
+  it('lets Home Assistant ingress through (172.30.32.2)', async () => {
+    const res = await app.server.inject({ method: 'GET', url: '/api/state', remoteAddress: '172.30.32.2' });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('first start without a configured token', () => {
+  let d: Daemon;
+  beforeAll(async () => {
+    d = await startDaemon({ command: 'demo', env: { KVMR0CK_AUTH__TOKEN: '' } });
+  });
+  afterAll(async () => {
+    await d?.stop('SIGKILL');
+  });
+
+  it('generates a token, prints it once, keeps only its hash with mode 0600, and accepts it', async () => {
+    const line = d.logs.map((l) => String(l.msg)).find((m) => m.includes('generated the access token'));
+    const token = /generated the access token (\S+)/.exec(line ?? '')?.[1];
+    expect(token).toBeTruthy();
+    const file = path.join(d.dir, 'state', 'auth.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).not.toContain(token!);
+    expect((await fetch(`${d.url}api/state`)).status).toBe(401);
+    expect((await fetch(`${d.url}api/state`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
+    // Printed once: no other log line carries it.
+    expect(d.output().split(token!).length - 1).toBe(1);
+  });
+});
