@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // Native addons (koffi) load once per process; see vitest.config.ts.
+    isolate: false,
     // Lets the fuzz suites collect garbage before measuring the heap, so the figure is retained memory.
     execArgv: ['--expose-gc'],
     globalSetup: ['test/reliability/setup.ts'],

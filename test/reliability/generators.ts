@@ -21,6 +21,7 @@ export function commandish(): fc.Arbitrary<Record<string, unknown>> {
       'ß',
       'é',
       '\r\n',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: template syntax is what the fuzzer sends
       '${x}',
       '{{p}}',
       '!secret x',

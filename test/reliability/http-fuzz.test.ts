@@ -131,6 +131,7 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
       value: `${((heapEnd - heapStart) / 2 ** 20).toFixed(1)} / ${(refDelta / 2 ** 20).toFixed(1)}`,
       target: 'difference < 25',
     });
+    recordFigure({ surface: 'http', figure: 'warning/error log lines', value: logLines });
     recordFigure({
       surface: 'http',
       figure: 'keys held after',
