@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { AuthService } from './auth/service.js';
 import type { MacroLike } from './commands/macros.js';
@@ -22,6 +23,7 @@ import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
 import { snapshotRoutes } from './http/snapshot.js';
 import { streamRoutes } from './http/stream.js';
+import { wsRoutes } from './http/ws.js';
 import { MacroService } from './macros/service.js';
 import { MqttService } from './mqtt/service.js';
 import { Scheduler } from './schedule/scheduler.js';
@@ -146,6 +148,8 @@ export async function createApp(o: AppOptions): Promise<App> {
     log: log.child({ component: 'schedule' }),
   });
   await server.register(async (scope) => macroRoutes(scope, macros));
+  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await server.register(async (scope) => wsRoutes(scope, { hid, macros, store }));
 
   // After http (the panel URL is known), so it stops first and says `offline` while HID still works.
   const mqtt = new MqttService({

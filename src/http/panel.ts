@@ -6,5 +6,9 @@ import { packageRoot } from '../core/paths.js';
 /** GET /: the web panel. Relative URLs only, so it works under HA ingress and reverse proxies. */
 export function panelRoutes(app: FastifyInstance): void {
   const html = readFileSync(path.join(packageRoot(), 'src/web/index.html'), 'utf8');
+  const js = readFileSync(path.join(packageRoot(), 'src/web/panel.js'), 'utf8');
   app.get('/', async (_req, reply) => reply.header('Content-Type', 'text/html; charset=utf-8').send(html));
+  app.get('/panel.js', async (_req, reply) =>
+    reply.header('Content-Type', 'text/javascript; charset=utf-8').send(js),
+  );
 }

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { AppState } from '../core/app-state.js';
+import { errorMessage, isKvmError, KvmError } from '../core/errors.js';
+import type { StateStore } from '../core/state.js';
+import type { HidApi } from '../hid/api.js';
+import { keyNameForCode } from '../hid/browser-codes.js';
+import type { MacroService } from '../macros/service.js';
+
+/** Protocol version; documented in docs/websocket.md. */
+export const WS_VERSION = 1;
+const MAX_MESSAGE = 64 * 1024;
+const MAX_TEXT = 4096;
+
+export interface WsDeps {
+  hid: HidApi;
+  macros: MacroService;
+  store: StateStore<AppState>;
+}
+
+type Msg = Record<string, unknown> & { t?: unknown };
+
+const num = (v: unknown, lo: number, hi: number, what: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+    throw new KvmError('BAD_REQUEST', `${what} must be a number ${lo}..${hi}`);
+  }
+  return v;
+};
+
+/**
+ * GET /api/ws: the panel's input channel. Each connection is one HID session: whatever it holds is
+ * released when it closes or goes quiet (HidApi.session keepalive). Keys are sent by physical
+ * `KeyboardEvent.code`, so the target's layout decides the character.
+ */
+export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
+  app.get('/api/ws', { websocket: true }, (socket: WebSocket, req) => {
+    // A page on another site must not drive the keyboard with our cookie (cross-site WebSocket).
+    const origin = req.headers.origin;
+    if (origin && new URL(origin).host !== req.headers.host) {
+      socket.close(1008, 'origin not allowed');
+      return;
+    }
+    const session = deps.hid.session(`ws-${randomBytes(6).toString('hex')}`);
+    let typing: AbortController | null = null;
+    const send = (m: object) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+    };
+    send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts() });
+    send({ t: 'state', state: deps.store.get() });
+    const unsubscribe = deps.store.subscribe((slice, value) => send({ t: 'state', slice, value }));
+
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      void handle(raw, isBinary).catch((err) => {
+        send({ t: 'error', code: isKvmError(err) ? err.code : 'BAD_REQUEST', message: errorMessage(err) });
+      });
+    });
+    socket.on('close', () => {
+      unsubscribe();
+      typing?.abort();
+      void session.close();
+    });
+
+    async function handle(raw: Buffer, isBinary: boolean): Promise<void> {
+      if (isBinary || raw.length > MAX_MESSAGE)
+        throw new KvmError('TOO_LARGE', `messages are JSON text up to ${MAX_MESSAGE} bytes`);
+      let m: Msg;
+      try {
+        m = JSON.parse(raw.toString('utf8')) as Msg;
+      } catch {
+        throw new KvmError('BAD_REQUEST', 'not JSON');
+      }
+      if (typeof m !== 'object' || m === null || Array.isArray(m))
+        throw new KvmError('BAD_REQUEST', 'a message is a JSON object');
+      session.keepalive();
+      switch (m.t) {
+        case 'ping':
+          return send({ t: 'pong' });
+        case 'key': {
+          const key = typeof m.code === 'string' ? keyNameForCode(m.code) : undefined;
+          if (!key) throw new KvmError('UNKNOWN_KEY', `unknown key code ${JSON.stringify(m.code)}`);
+          return m.down === true ? session.keyDown(key) : session.keyUp(key);
+        }
+        case 'mouse_abs':
+          return session.mouseMoveAbs(num(m.x, 0, 1, 'x'), num(m.y, 0, 1, 'y'));
+        case 'mouse_rel':
+          return session.mouseMoveRel(num(m.dx, -4096, 4096, 'dx'), num(m.dy, -4096, 4096, 'dy'));
+        case 'buttons':
+          return session.mouseButtons({
+            left: m.left === true,
+            right: m.right === true,
+            middle: m.middle === true,
+          });
+        case 'wheel':
+          return session.mouseWheel(num(m.v ?? 0, -100, 100, 'v'), num(m.h ?? 0, -100, 100, 'h'));
+        case 'type': {
+          if (typeof m.text !== 'string' || m.text.length > MAX_TEXT)
+            throw new KvmError('BAD_REQUEST', `text must be a string of at most ${MAX_TEXT} characters`);
+          const layout = typeof m.layout === 'string' ? m.layout : undefined;
+          deps.hid.checkText(m.text, layout);
+          typing?.abort();
+          const ac = new AbortController();
+          typing = ac;
+          try {
+            await deps.hid.type(m.text, {
+              layout,
+              signal: ac.signal,
+              onProgress: (done, total) => send({ t: 'type_progress', done, total }),
+            });
+            send({ t: 'type_done' });
+          } finally {
+            if (typing === ac) typing = null;
+          }
+          return;
+        }
+        case 'cancel':
+          typing?.abort();
+          await deps.macros.cancel();
+          return;
+        case 'macro': {
+          if (typeof m.name !== 'string') throw new KvmError('BAD_REQUEST', 'macro needs a name');
+          const params =
+            typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {};
+          const ticket = await deps.macros.run(m.name, params, { origin: `web:${req.ip}` });
+          return send({ t: 'macro', name: ticket.name, status: ticket.status });
+        }
+        default:
+          throw new KvmError('BAD_REQUEST', `unknown message type ${JSON.stringify(m.t)}`);
+      }
+    }
+  });
+}

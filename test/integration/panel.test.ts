@@ -1,0 +1,75 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Daemon, startDaemon } from '../helpers/daemon.js';
+
+/** The panel as a person uses it: headless Debian Chromium, log in, watch, type. */
+describe('web panel in Chromium', () => {
+  let d: Daemon;
+  let browser: Browser;
+  beforeAll(async () => {
+    d = await startDaemon({ command: 'demo' });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await d?.stop('SIGKILL');
+  });
+
+  it('logs in, shows the live stream, types on the target, releases keys on focus loss', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(d.url);
+    // Not logged in: the panel sends people to the login page.
+    await page.waitForURL(/\/login$/);
+    await page.fill('#t', d.token);
+    await page.click('button');
+    await page.waitForURL(d.url);
+    // The stream image decodes and the status bar fills from the WebSocket.
+    await page.waitForFunction(
+      () => (document.getElementById('screen') as HTMLImageElement).naturalWidth === 1280,
+      null,
+      { timeout: 15_000 },
+    );
+    await page.waitForFunction(() => document.getElementById('s-conn')?.textContent === 'connected');
+    await page.waitForFunction(() => /1280×720/.test(document.getElementById('s-video')?.textContent ?? ''));
+
+    const t0 = Date.now();
+    await page.click('#screen');
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('KeyA');
+    await page.keyboard.up('Shift');
+    await page.keyboard.down('ControlLeft');
+    await page.waitForTimeout(300);
+    // Focus leaves the screen while Ctrl is down: the panel releases it.
+    await page.evaluate(() => (document.getElementById('screen') as HTMLElement).blur());
+    await page.waitForTimeout(300);
+    const rec = (await (
+      await fetch(`${d.url}api/hid/recorded?since=${t0}`, { headers: d.authHeaders })
+    ).json()) as {
+      reports: { fn: string; hex: string }[];
+    };
+    const kb = rec.reports.filter((r) => r.fn === 'keyboard').map((r) => r.hex);
+    expect(kb.slice(0, 4)).toEqual([
+      '02 00 00 00 00 00 00 00',
+      '02 00 04 00 00 00 00 00',
+      '02 00 00 00 00 00 00 00',
+      '00 00 00 00 00 00 00 00',
+    ]);
+    expect(kb).toContain('01 00 00 00 00 00 00 00');
+    expect(kb.at(-1)).toBe('00 00 00 00 00 00 00 00');
+
+    await page.screenshot({ path: path.join(tmpdir(), 'kvmr0ck-panel.png') });
+  });
+});
