@@ -19,6 +19,7 @@ import type { HidSink } from './hid/types.js';
 import { apiRoutes } from './http/api.js';
 import { authHook, loginRoutes } from './http/auth.js';
 import { macroRoutes } from './http/macros.js';
+import { metricsRoutes } from './http/metrics.js';
 import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
 import { snapshotRoutes } from './http/snapshot.js';
@@ -148,6 +149,9 @@ export async function createApp(o: AppOptions): Promise<App> {
     log: log.child({ component: 'schedule' }),
   });
   await server.register(async (scope) => macroRoutes(scope, macros));
+  await server.register(async (scope) =>
+    metricsRoutes(scope, { store, version: o.version, onMacroEvent: (l) => macros.onEvent(l) }),
+  );
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await server.register(async (scope) => wsRoutes(scope, { hid, macros, store }));
 

@@ -79,3 +79,33 @@ describe('enter_bios end to end', () => {
     );
   });
 });
+
+describe('/metrics', () => {
+  let d: Daemon;
+  beforeAll(async () => {
+    d = await startDaemon({ command: 'demo' });
+  });
+  afterAll(async () => {
+    await d?.stop('SIGKILL');
+  });
+
+  it('serves Prometheus text with video, stream, HID and macro figures, behind auth', async () => {
+    expect((await fetch(`${d.url}metrics`)).status).toBe(401);
+    const run = await fetch(`${d.url}api/macros/wake/run`, { method: 'POST', headers: d.authHeaders });
+    expect(run.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await fetch(`${d.url}metrics`, { headers: d.authHeaders });
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    const text = await r.text();
+    for (const m of [
+      'kvmr0ck_video_signal 1',
+      'kvmr0ck_stream_clients 0',
+      'kvmr0ck_hid_online 1',
+      'kvmr0ck_macro_runs_total{result="finished"} 1',
+    ]) {
+      expect(text).toContain(m);
+    }
+    expect(text).toMatch(/kvmr0ck_hid_reports_written [1-9]/);
+    expect(text).toMatch(/# TYPE kvmr0ck_video_encode_ms_p50 gauge/);
+  });
+});
