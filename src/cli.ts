@@ -17,6 +17,7 @@ const HELP = `kvmr0ck — KVM over IP: HDMI capture, MJPEG stream, USB HID, macr
 Usage:
   kvmr0ck run [--config FILE]          run the daemon (the default command)
   kvmr0ck demo [--config FILE]         run on the built-in test pattern and recording HID sink
+  kvmr0ck doctor [--config FILE]       check the board, devices, libraries and broker; explain fixes
   kvmr0ck passwd [--config FILE]       make a new access token (printed once; restart the daemon)
   kvmr0ck check-config [FILE]          validate a config file and print every problem
   kvmr0ck gadget up|down|status        build, remove or show the USB HID gadget (configfs; root)
@@ -66,6 +67,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return runDaemon(command, values.config ?? defaultConfigFile(env), env, values.port);
     case 'gadget':
       return gadgetCommand(positionals[1], values.config ?? defaultConfigFile(env), env);
+    case 'doctor':
+      return doctor(values.config ?? defaultConfigFile(env), env);
     case 'passwd':
       return passwd(values.config ?? defaultConfigFile(env), env);
     case 'check-config':
@@ -99,6 +102,22 @@ function gadgetCommand(sub: string | undefined, file: string | undefined, env: N
   }
   const log = createLogger({ level: config.log.level, format: config.log.format });
   return runGadgetCommand(sub, config, log, (line) => process.stdout.write(`${line}\n`));
+}
+
+async function doctor(file: string | undefined, env: NodeJS.ProcessEnv): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ file, env }).config;
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n`);
+    return 1;
+  }
+  const { formatChecks, runChecks } = await import('./doctor/checks.js');
+  const checks = await runChecks(config);
+  process.stdout.write(`${formatChecks(checks)}\n`);
+  const failed = checks.filter((c) => c.level === 'fail').length;
+  process.stdout.write(failed ? `\n${failed} problem(s) to fix.\n` : '\nNothing broken.\n');
+  return failed ? 1 : 0;
 }
 
 function passwd(file: string | undefined, env: NodeJS.ProcessEnv): number {
