@@ -100,6 +100,21 @@ check(
   existsSync('/dev/video0') && existsSync('/dev/video1'),
 );
 
+// kvmr0ck doctor on a real device: formats, the choice it would make, the signal.
+let doctorOut = '';
+try {
+  doctorOut = execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
+    env: { ...process.env, KVMR0CK_VIDEO__DEVICE: '/dev/video1', KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-doctor' },
+  }).toString();
+} catch (e) {
+  doctorOut = String(e.stdout); // exit 1: there is no USB gadget in this scenario
+}
+check(
+  'doctor describes the capture device',
+  /\[ ok \] capture device: \/dev\/video1: vivid .*multi-planar.*would use NM12; signal 1280x720/.test(doctorOut),
+  doctorOut,
+);
+
 // 1. UYVY single-planar, 720p60 from vivid's default timings.
 vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=9');
 let d = await daemon('/dev/video0', 18090, {
