@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import { hashToken, loadOrCreate, verifyToken } from './token-store.js';
@@ -36,7 +39,18 @@ export class AuthService implements Service {
       this.stored = hashToken(this.o.token);
       return;
     }
-    const { stored, created } = loadOrCreate(this.o.stateDir);
+    let dir = this.o.stateDir;
+    let loaded: ReturnType<typeof loadOrCreate>;
+    try {
+      loaded = loadOrCreate(dir);
+    } catch (err) {
+      // Run by hand as a normal user, /var/lib/kvmr0ck is not ours: keep the token in the home directory.
+      if (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM') throw err;
+      dir = path.join(homedir(), '.local', 'state', 'kvmr0ck');
+      this.o.log.info(`auth: ${this.o.stateDir} is not writable; keeping the token in ${dir}`);
+      loaded = loadOrCreate(dir);
+    }
+    const { stored, created } = loaded;
     this.stored = stored;
     if (created) {
       // Shown once: only its hash is kept (auth.json, mode 0600).
