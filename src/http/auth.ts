@@ -4,7 +4,7 @@ import { KvmError } from '../core/errors.js';
 
 export const SESSION_COOKIE = 'kvmr0ck_session';
 /** Reachable without credentials: the login page and the login call itself. */
-const OPEN = new Set(['/login', '/api/login']);
+const OPEN = new Set(['/login', '/api/login', '/kvmr0ck-card.js']);
 
 function cookie(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {

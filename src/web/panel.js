@@ -100,8 +100,9 @@ window.addEventListener('beforeunload', releaseAll);
 
 // Mouse: absolute, as a fraction of the displayed picture.
 let pending = null;
+const picture = $('picture');
 screen.addEventListener('mousemove', (e) => {
-  const r = screen.getBoundingClientRect();
+  const r = picture.getBoundingClientRect();
   pending = {
     t: 'mouse_abs',
     x: Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)),
@@ -133,6 +134,7 @@ screen.addEventListener(
 // Special keys and macros.
 for (let i = 1; i <= 12; i++) {
   const b = document.createElement('button');
+  b.type = 'button';
   b.textContent = `F${i}`;
   b.dataset.key = `F${i}`;
   $('fkeys').append(b);

@@ -38,7 +38,7 @@ describe('web panel in Chromium', () => {
     await page.waitForURL(d.url);
     // The stream image decodes and the status bar fills from the WebSocket.
     await page.waitForFunction(
-      () => (document.getElementById('screen') as HTMLImageElement).naturalWidth === 1280,
+      () => (document.getElementById('picture') as HTMLImageElement).naturalWidth === 1280,
       null,
       { timeout: 15_000 },
     );

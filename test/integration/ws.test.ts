@@ -107,9 +107,15 @@ describe('WebSocket input', () => {
     c.ws.close();
   });
 
-  it('refuses a connection without credentials, and one from another site', async () => {
+  it('refuses a connection without credentials, and a cookie session from another site', async () => {
     await expect(open({})).rejects.toThrow(/401/);
-    const c = new WebSocket(wsUrl(), { headers: { ...d.authHeaders, origin: 'https://evil.example' } });
+    const login = await fetch(`${d.url}api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: d.token }),
+    });
+    const cookie = String(login.headers.get('set-cookie')).split(';')[0]!;
+    const c = new WebSocket(wsUrl(), { headers: { cookie, origin: 'https://evil.example' } });
     const code = await new Promise<number>((r) => c.on('close', (cd) => r(cd)));
     expect(code).toBe(1008);
   });
