@@ -104,14 +104,20 @@ check(
 let doctorOut = '';
 try {
   doctorOut = execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
-    env: { ...process.env, KVMR0CK_VIDEO__DEVICE: '/dev/video1', KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-doctor' },
+    env: {
+      ...process.env,
+      KVMR0CK_VIDEO__DEVICE: '/dev/video1',
+      KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-doctor',
+    },
   }).toString();
 } catch (e) {
   doctorOut = String(e.stdout); // exit 1: there is no USB gadget in this scenario
 }
 check(
   'doctor describes the capture device',
-  /\[ ok \] capture device: \/dev\/video1: vivid .*multi-planar.*would use NM12; signal 1280x720/.test(doctorOut),
+  /\[ ok \] capture device: \/dev\/video1: vivid .*multi-planar.*would use NM12; signal 1280x720/.test(
+    doctorOut,
+  ),
   doctorOut,
 );
 
