@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** scripts/install.sh into a directory tree standing in for a Raspberry Pi's root file system. */
+function fakePi(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'install-root-'));
+  mkdirSync(path.join(root, 'proc', 'device-tree'), { recursive: true });
+  writeFileSync(path.join(root, 'proc', 'device-tree', 'model'), 'Raspberry Pi 4 Model B Rev 1.5\0');
+  mkdirSync(path.join(root, 'boot', 'firmware'), { recursive: true });
+  writeFileSync(path.join(root, 'boot', 'firmware', 'config.txt'), '[all]\narm_64bit=1\n');
+  return root;
+}
+const run = (...args: string[]) => execFileSync('bash', ['scripts/install.sh', ...args]).toString();
+
+describe('scripts/install.sh', () => {
+  it('--dry-run says what it would do and changes nothing', () => {
+    const root = fakePi();
+    const out = run('--dry-run', '--root', root);
+    expect(out).toMatch(/would: copy .*dist -> .*\/opt\/kvmr0ck\/dist/);
+    expect(out).toContain('would: install unit kvmr0ck-gadget.service');
+    expect(out).toContain('(dry run: none made)');
+    expect(existsSync(path.join(root, 'opt'))).toBe(false);
+    expect(readFileSync(path.join(root, 'boot', 'firmware', 'config.txt'), 'utf8')).toBe(
+      '[all]\narm_64bit=1\n',
+    );
+  });
+
+  it('installs the daemon, config, units, udev rule and the Pi overlay lines; a second run changes nothing', () => {
+    const root = fakePi();
+    const first = run('--root', root);
+    expect(first).toContain('board: Raspberry Pi 4 Model B Rev 1.5 (rpi)');
+    for (const f of [
+      'opt/kvmr0ck/dist/src/cli.js',
+      'opt/kvmr0ck/src/web/index.html',
+      'etc/kvmr0ck/kvmr0ck.yaml',
+      'etc/systemd/system/kvmr0ck.service',
+      'etc/systemd/system/kvmr0ck-gadget.service',
+      'etc/udev/rules.d/99-kvmr0ck-hidg.rules',
+    ]) {
+      expect(existsSync(path.join(root, f)), f).toBe(true);
+    }
+    const cfg = readFileSync(path.join(root, 'boot', 'firmware', 'config.txt'), 'utf8');
+    expect(cfg).toContain('dtoverlay=dwc2,dr_mode=peripheral');
+    expect(cfg).toContain('dtoverlay=tc358743');
+    expect(readFileSync(path.join(root, 'etc/systemd/system/kvmr0ck-gadget.service'), 'utf8')).toContain(
+      'gadget up',
+    );
+    // The user's config survives a reinstall; nothing else differs, so nothing changes.
+    writeFileSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml'), 'video:\n  quality: 70\n');
+    const second = run('--root', root);
+    expect(second).toContain('nothing to change');
+    expect(readFileSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml'), 'utf8')).toBe('video:\n  quality: 70\n');
+    expect(readFileSync(path.join(root, 'boot', 'firmware', 'config.txt'), 'utf8')).toBe(cfg);
+  });
+});
