@@ -170,7 +170,9 @@ describe('MQTT commands end to end into the recording sink', () => {
     const before = s.app.recording.records().length;
     await s.p.client.publishAsync(`${s.base}/set/type`, 'hi', { qos: 1 });
     await until(() => s.app.recording.records().length >= before + 4);
-    // HA's text entity is told "" afterwards, so it never stores what was typed.
+    // HA's text entity is told "" afterwards, so it never stores what was typed. That message may
+    // reach the probe after the reports reach the sink: wait for it rather than race it.
+    await until(() => s.p.messages.filter((m) => m.topic === `${s.base}/text_state`).length >= 2);
     const texts = s.p.messages
       .filter((m) => m.topic === `${s.base}/text_state`)
       .map((m) => m.payload.toString());
