@@ -112,6 +112,8 @@ screen.addEventListener('mousemove', (e) => {
 setInterval(() => {
   if (pending) send(pending);
   pending = null;
+  if (rel.dx || rel.dy) send({ t: 'mouse_rel', dx: rel.dx, dy: rel.dy });
+  rel = { dx: 0, dy: 0 };
 }, 16); // moves are coalesced to ~60 per second; keys never are
 const buttons = (e) => ({
   t: 'buttons',
@@ -157,6 +159,14 @@ fetch('api/macros')
       $('macros').append(o);
     }
   });
+$('more-keys').addEventListener('change', (e) => {
+  const code = e.target.value;
+  if (code) {
+    send({ t: 'key', code, down: true });
+    send({ t: 'key', code, down: false });
+  }
+  e.target.value = '';
+});
 $('macros').addEventListener('change', (e) => {
   if (e.target.value) send({ t: 'macro', name: e.target.value });
   e.target.value = '';
