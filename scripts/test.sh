@@ -14,6 +14,7 @@ need chromium chromium
 need cc gcc
 need dtc device-tree-compiler
 need edid-decode edid-decode
+need openssl openssl
 needlib libturbojpeg.so.0 libturbojpeg0
 needlib libyuv.so.0 libyuv0
 needlib libxkbcommon.so.0 libxkbcommon0

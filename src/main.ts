@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
@@ -98,7 +99,10 @@ export async function createApp(o: AppOptions): Promise<App> {
     }),
   });
 
-  const server = createServer({ log });
+  const tls = config.server.tls_cert
+    ? { cert: readFileSync(config.server.tls_cert), key: readFileSync(config.server.tls_key) }
+    : null;
+  const server = createServer({ log, tls });
   const auth = new AuthService({
     ...config.auth,
     stateDir: config.paths.state,
@@ -190,7 +194,9 @@ export async function createApp(o: AppOptions): Promise<App> {
     if (!address) return [];
     const host = config.server.host;
     const hosts = host === '0.0.0.0' || host === '::' ? ['localhost', ...externalAddresses()] : [host];
-    return hosts.map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address!.port}/`);
+    return hosts.map(
+      (h) => `${tls ? 'https' : 'http'}://${h.includes(':') ? `[${h}]` : h}:${address!.port}/`,
+    );
   }
 }
 

@@ -38,6 +38,8 @@ export interface ServerOptions {
   log: Logger;
   /** Largest request body accepted, bytes. */
   bodyLimit?: number;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: Buffer; key: Buffer } | null;
 }
 
 /**
@@ -46,6 +48,7 @@ export interface ServerOptions {
  */
 export function createServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(opts.tls ? { https: opts.tls } : {}),
     // pino's Logger is a FastifyBaseLogger; the cast only widens the generic so routes see the base type.
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     // One line per request would drown the log: stream clients and state polling are constant.

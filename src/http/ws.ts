@@ -42,103 +42,118 @@ const num = (v: unknown, lo: number, hi: number, what: string): number => {
  * `KeyboardEvent.code`, so the target's layout decides the character.
  */
 export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
-  app.get('/api/ws', { websocket: true }, (socket: WebSocket, req) => {
-    // A page on another site must not drive the keyboard with our session cookie (cross-site
-    // WebSocket hijacking). A client that presents the token itself (the HA card in direct mode, on
-    // Home Assistant's origin) proved it holds it, so the check applies to cookie sessions only.
-    const origin = req.headers.origin;
-    const explicitToken =
-      req.headers.authorization !== undefined || (req.query as Record<string, unknown>).token !== undefined;
-    if (origin && !explicitToken && hostOf(origin) !== req.headers.host) {
-      socket.close(1008, 'origin not allowed');
-      return;
-    }
-    const session = deps.hid.session(`ws-${randomBytes(6).toString('hex')}`);
-    let typing: AbortController | null = null;
-    const send = (m: object) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
-    };
-    send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts() });
-    send({ t: 'state', state: deps.store.get() });
-    const unsubscribe = deps.store.subscribe((slice, value) => send({ t: 'state', slice, value }));
+  app.route({
+    method: 'GET',
+    url: '/api/ws',
+    // A plain HTTP request here (no Upgrade) gets an answer in the API's error shape.
+    handler: async (_req, reply) =>
+      reply
+        .status(426)
+        .header('Upgrade', 'websocket')
+        .send({
+          error: {
+            code: 'BAD_REQUEST',
+            message: 'this is a WebSocket endpoint: connect with Upgrade: websocket',
+          },
+        }),
+    wsHandler: (socket: WebSocket, req) => {
+      // A page on another site must not drive the keyboard with our session cookie (cross-site
+      // WebSocket hijacking). A client that presents the token itself (the HA card in direct mode, on
+      // Home Assistant's origin) proved it holds it, so the check applies to cookie sessions only.
+      const origin = req.headers.origin;
+      const explicitToken =
+        req.headers.authorization !== undefined || (req.query as Record<string, unknown>).token !== undefined;
+      if (origin && !explicitToken && hostOf(origin) !== req.headers.host) {
+        socket.close(1008, 'origin not allowed');
+        return;
+      }
+      const session = deps.hid.session(`ws-${randomBytes(6).toString('hex')}`);
+      let typing: AbortController | null = null;
+      const send = (m: object) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+      };
+      send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts() });
+      send({ t: 'state', state: deps.store.get() });
+      const unsubscribe = deps.store.subscribe((slice, value) => send({ t: 'state', slice, value }));
 
-    socket.on('message', (raw: Buffer, isBinary: boolean) => {
-      void handle(raw, isBinary).catch((err) => {
-        send({ t: 'error', code: isKvmError(err) ? err.code : 'BAD_REQUEST', message: errorMessage(err) });
+      socket.on('message', (raw: Buffer, isBinary: boolean) => {
+        void handle(raw, isBinary).catch((err) => {
+          send({ t: 'error', code: isKvmError(err) ? err.code : 'BAD_REQUEST', message: errorMessage(err) });
+        });
       });
-    });
-    socket.on('close', () => {
-      unsubscribe();
-      typing?.abort();
-      void session.close();
-    });
+      socket.on('close', () => {
+        unsubscribe();
+        typing?.abort();
+        void session.close();
+      });
 
-    async function handle(raw: Buffer, isBinary: boolean): Promise<void> {
-      if (isBinary || raw.length > MAX_MESSAGE)
-        throw new KvmError('TOO_LARGE', `messages are JSON text up to ${MAX_MESSAGE} bytes`);
-      let m: Msg;
-      try {
-        m = JSON.parse(raw.toString('utf8')) as Msg;
-      } catch {
-        throw new KvmError('BAD_REQUEST', 'not JSON');
-      }
-      if (typeof m !== 'object' || m === null || Array.isArray(m))
-        throw new KvmError('BAD_REQUEST', 'a message is a JSON object');
-      session.keepalive();
-      switch (m.t) {
-        case 'ping':
-          return send({ t: 'pong' });
-        case 'key': {
-          const key = typeof m.code === 'string' ? keyNameForCode(m.code) : undefined;
-          if (!key) throw new KvmError('UNKNOWN_KEY', `unknown key code ${JSON.stringify(m.code)}`);
-          return m.down === true ? session.keyDown(key) : session.keyUp(key);
+      async function handle(raw: Buffer, isBinary: boolean): Promise<void> {
+        if (isBinary || raw.length > MAX_MESSAGE)
+          throw new KvmError('TOO_LARGE', `messages are JSON text up to ${MAX_MESSAGE} bytes`);
+        let m: Msg;
+        try {
+          m = JSON.parse(raw.toString('utf8')) as Msg;
+        } catch {
+          throw new KvmError('BAD_REQUEST', 'not JSON');
         }
-        case 'mouse_abs':
-          return session.mouseMoveAbs(num(m.x, 0, 1, 'x'), num(m.y, 0, 1, 'y'));
-        case 'mouse_rel':
-          return session.mouseMoveRel(num(m.dx, -4096, 4096, 'dx'), num(m.dy, -4096, 4096, 'dy'));
-        case 'buttons':
-          return session.mouseButtons({
-            left: m.left === true,
-            right: m.right === true,
-            middle: m.middle === true,
-          });
-        case 'wheel':
-          return session.mouseWheel(num(m.v ?? 0, -100, 100, 'v'), num(m.h ?? 0, -100, 100, 'h'));
-        case 'type': {
-          if (typeof m.text !== 'string' || m.text.length > MAX_TEXT)
-            throw new KvmError('BAD_REQUEST', `text must be a string of at most ${MAX_TEXT} characters`);
-          const layout = typeof m.layout === 'string' ? m.layout : undefined;
-          deps.hid.checkText(m.text, layout);
-          typing?.abort();
-          const ac = new AbortController();
-          typing = ac;
-          try {
-            await deps.hid.type(m.text, {
-              layout,
-              signal: ac.signal,
-              onProgress: (done, total) => send({ t: 'type_progress', done, total }),
-            });
-            send({ t: 'type_done' });
-          } finally {
-            if (typing === ac) typing = null;
+        if (typeof m !== 'object' || m === null || Array.isArray(m))
+          throw new KvmError('BAD_REQUEST', 'a message is a JSON object');
+        session.keepalive();
+        switch (m.t) {
+          case 'ping':
+            return send({ t: 'pong' });
+          case 'key': {
+            const key = typeof m.code === 'string' ? keyNameForCode(m.code) : undefined;
+            if (!key) throw new KvmError('UNKNOWN_KEY', `unknown key code ${JSON.stringify(m.code)}`);
+            return m.down === true ? session.keyDown(key) : session.keyUp(key);
           }
-          return;
+          case 'mouse_abs':
+            return session.mouseMoveAbs(num(m.x, 0, 1, 'x'), num(m.y, 0, 1, 'y'));
+          case 'mouse_rel':
+            return session.mouseMoveRel(num(m.dx, -4096, 4096, 'dx'), num(m.dy, -4096, 4096, 'dy'));
+          case 'buttons':
+            return session.mouseButtons({
+              left: m.left === true,
+              right: m.right === true,
+              middle: m.middle === true,
+            });
+          case 'wheel':
+            return session.mouseWheel(num(m.v ?? 0, -100, 100, 'v'), num(m.h ?? 0, -100, 100, 'h'));
+          case 'type': {
+            if (typeof m.text !== 'string' || m.text.length > MAX_TEXT)
+              throw new KvmError('BAD_REQUEST', `text must be a string of at most ${MAX_TEXT} characters`);
+            const layout = typeof m.layout === 'string' ? m.layout : undefined;
+            deps.hid.checkText(m.text, layout);
+            typing?.abort();
+            const ac = new AbortController();
+            typing = ac;
+            try {
+              await deps.hid.type(m.text, {
+                layout,
+                signal: ac.signal,
+                onProgress: (done, total) => send({ t: 'type_progress', done, total }),
+              });
+              send({ t: 'type_done' });
+            } finally {
+              if (typing === ac) typing = null;
+            }
+            return;
+          }
+          case 'cancel':
+            typing?.abort();
+            await deps.macros.cancel();
+            return;
+          case 'macro': {
+            if (typeof m.name !== 'string') throw new KvmError('BAD_REQUEST', 'macro needs a name');
+            const params =
+              typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {};
+            const ticket = await deps.macros.run(m.name, params, { origin: `web:${req.ip}` });
+            return send({ t: 'macro', name: ticket.name, status: ticket.status });
+          }
+          default:
+            throw new KvmError('BAD_REQUEST', `unknown message type ${JSON.stringify(m.t)}`);
         }
-        case 'cancel':
-          typing?.abort();
-          await deps.macros.cancel();
-          return;
-        case 'macro': {
-          if (typeof m.name !== 'string') throw new KvmError('BAD_REQUEST', 'macro needs a name');
-          const params =
-            typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {};
-          const ticket = await deps.macros.run(m.name, params, { origin: `web:${req.ip}` });
-          return send({ t: 'macro', name: ticket.name, status: ticket.status });
-        }
-        default:
-          throw new KvmError('BAD_REQUEST', `unknown message type ${JSON.stringify(m.t)}`);
       }
-    }
+    },
   });
 }

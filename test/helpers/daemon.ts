@@ -89,7 +89,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
       opts.timeoutMs ?? 15000,
     );
     const check = setInterval(() => {
-      const m = /serving the panel at (http:\/\/[^ ]+\/)/.exec(out);
+      const m = /serving the panel at (https?:\/\/[^ ]+\/)/.exec(out);
       if (m) {
         clearInterval(check);
         clearTimeout(deadline);

@@ -127,3 +127,61 @@ describe('first start without a configured token', () => {
     expect(d.output().split(token!).length - 1).toBe(1);
   });
 });
+
+describe('TLS', () => {
+  it('serves the panel and API over HTTPS with the configured certificate', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const https = await import('node:https');
+    const dir = mkdtempSync(path.join(tmpdir(), 'tls-'));
+    execFileSync(
+      'openssl',
+      [
+        ...[
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        ...['-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+      ],
+      { stdio: 'ignore' },
+    );
+    const d = await startDaemon({
+      command: 'demo',
+      env: {
+        KVMR0CK_SERVER__TLS_CERT: path.join(dir, 'cert.pem'),
+        KVMR0CK_SERVER__TLS_KEY: path.join(dir, 'key.pem'),
+      },
+    });
+    try {
+      expect(d.url).toMatch(/^https:\/\//);
+      const body = await new Promise<string>((resolve, reject) => {
+        https
+          .get(
+            `${d.url}api/state`,
+            { headers: d.authHeaders, ca: readFileSync(path.join(dir, 'cert.pem')) },
+            (res) => {
+              let b = '';
+              res.on('data', (c: Buffer) => {
+                b += c.toString();
+              });
+              res.on('end', () => resolve(b));
+            },
+          )
+          .on('error', reject);
+      });
+      expect(JSON.parse(body)).toHaveProperty('video');
+    } finally {
+      await d.stop('SIGKILL');
+    }
+  });
+});

@@ -70,6 +70,20 @@ describe('web panel in Chromium', () => {
     expect(kb).toContain('01 00 00 00 00 00 00 00');
     expect(kb.at(-1)).toBe('00 00 00 00 00 00 00 00');
 
+    // The "More keys" menu reaches keys no PC keyboard has: F13 is usage 0x68.
+    const t1 = Date.now();
+    await page.selectOption('#more-keys', 'F13');
+    await page.waitForTimeout(300);
+    const more = (await (
+      await fetch(`${d.url}api/hid/recorded?since=${t1}`, { headers: d.authHeaders })
+    ).json()) as {
+      reports: { fn: string; hex: string }[];
+    };
+    expect(more.reports.filter((r) => r.fn === 'keyboard').map((r) => r.hex)).toEqual([
+      '00 00 68 00 00 00 00 00',
+      '00 00 00 00 00 00 00 00',
+    ]);
+
     await page.screenshot({ path: path.join(tmpdir(), 'kvmr0ck-panel.png') });
   });
 });

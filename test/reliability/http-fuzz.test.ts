@@ -112,7 +112,7 @@ describe(`HTTP API fuzz (${CASES} cases, seed ${SEED})`, () => {
     recordFigure({ surface: 'http', figure: 'routes fuzzed', value: routes.length });
     recordFigure({
       surface: 'http',
-      figure: 'server errors (5xx other than 503)',
+      figure: 'failures (5xx, or an error without {code,message})',
       value: failures.length,
       target: '0',
     });
