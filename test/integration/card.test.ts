@@ -1,5 +1,6 @@
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.js';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
 
 /** The Lovelace card in a test page with a stand-in `hass`, in both modes. */
@@ -8,18 +9,7 @@ describe('kvmr0ck-card', () => {
   let browser: Browser;
   beforeAll(async () => {
     d = await startDaemon({ command: 'demo' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.js';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
 
 /** The panel as a person uses it: headless Debian Chromium, log in, watch, type. */
@@ -10,18 +11,7 @@ describe('web panel in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     d = await startDaemon({ command: 'demo' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -69,6 +59,37 @@ describe('web panel in Chromium', () => {
     ]);
     expect(kb).toContain('01 00 00 00 00 00 00 00');
     expect(kb.at(-1)).toBe('00 00 00 00 00 00 00 00');
+
+    // The picture is live: the test pattern's clock moves between two looks.
+    const shotA = await page.locator('#picture').screenshot();
+    await page.waitForTimeout(700);
+    const shotB = await page.locator('#picture').screenshot();
+    expect(shotA.equals(shotB)).toBe(false);
+
+    // Paste box: types with progress, then says done.
+    const t2 = Date.now();
+    await page.click('#paste-open');
+    await page.fill('#paste-text', 'ok');
+    await page.click('#paste-go');
+    await page.waitForFunction(
+      () => document.getElementById('paste-progress')?.textContent === 'done',
+      null,
+      { timeout: 10_000 },
+    );
+    await page.click('#paste-close');
+    // Ctrl+Alt+Del button: the built-in macro, Ctrl+Alt held while Delete goes down.
+    await page.click('button[data-macro="ctrl_alt_del"]');
+    await page.waitForTimeout(800);
+    const typed = (await (
+      await fetch(`${d.url}api/hid/recorded?since=${t2}`, { headers: d.authHeaders })
+    ).json()) as {
+      reports: { fn: string; hex: string }[];
+    };
+    const typedHex = typed.reports.filter((r) => r.fn === 'keyboard').map((r) => r.hex);
+    expect(typedHex).toContain('00 00 12 00 00 00 00 00'); // o
+    expect(typedHex).toContain('00 00 0e 00 00 00 00 00'); // k
+    expect(typedHex).toContain('05 00 4c 00 00 00 00 00'); // Ctrl+Alt+Delete
+    expect(typedHex.at(-1)).toBe('00 00 00 00 00 00 00 00');
 
     // The "More keys" menu reaches keys no PC keyboard has: F13 is usage 0x68.
     const t1 = Date.now();
