@@ -156,7 +156,8 @@ export async function createApp(o: AppOptions): Promise<App> {
   await server.register(async (scope) =>
     metricsRoutes(scope, { store, version: o.version, onMacroEvent: (l) => macros.onEvent(l) }),
   );
-  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Over 64 KiB a message gets an error reply (ws.ts); only past 1 MiB does the socket close (1009).
+  await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await server.register(async (scope) => wsRoutes(scope, { hid, macros, store }));
 
   // After http (the panel URL is known), so it stops first and says `offline` while HID still works.
