@@ -154,7 +154,13 @@ export async function createApp(o: AppOptions): Promise<App> {
   });
   await server.register(async (scope) => macroRoutes(scope, macros));
   await server.register(async (scope) =>
-    metricsRoutes(scope, { store, version: o.version, onMacroEvent: (l) => macros.onEvent(l) }),
+    metricsRoutes(scope, {
+      store,
+      version: o.version,
+      onMacroEvent: (l) => macros.onEvent(l),
+      // `mqtt` is built below; this runs only at scrape time, after createApp returned.
+      mqttConnected: config.mqtt.url ? () => mqtt.connected : undefined,
+    }),
   );
   // Over 64 KiB a message gets an error reply (ws.ts); only past 1 MiB does the socket close (1009).
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });

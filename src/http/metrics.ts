@@ -7,6 +7,8 @@ import type { StateStore } from '../core/state.js';
 export interface MetricsDeps {
   store: StateStore<AppState>;
   onMacroEvent: (listener: (e: MacroEvent) => void) => () => void;
+  /** Read at scrape time; absent when the daemon has no broker configured. */
+  mqttConnected?: () => boolean;
   version: string;
 }
 
@@ -55,11 +57,18 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsDeps): void {
     () => s().stream.sentFps,
   );
   gauge('kvmr0ck_hid_online', '1 when the HID devices accept reports', () => (s().hid.online ? 1 : 0));
+  gauge('kvmr0ck_hid_error', '1 while the HID sink is offline because of an error', () =>
+    s().hid.error === null ? 0 : 1,
+  );
   gauge('kvmr0ck_hid_reports_written', 'HID reports written since start', () => s().hid.reportsWritten);
   gauge('kvmr0ck_hid_keys_held', 'Keys currently held on the target', () => s().hid.keysHeld);
   gauge('kvmr0ck_usb_configured', '1 when the target has configured the USB gadget', () =>
     s().usb.state === 'configured' ? 1 : 0,
   );
+  const mqttConnected = deps.mqttConnected;
+  if (mqttConnected) {
+    gauge('kvmr0ck_mqtt_connected', '1 while connected to the MQTT broker', () => (mqttConnected() ? 1 : 0));
+  }
   const runs = new Counter({
     name: 'kvmr0ck_macro_runs_total',
     help: 'Macro runs by result',
