@@ -44,6 +44,16 @@ export interface UsbState {
   udc: string | null;
 }
 
+export interface MqttLinkState {
+  /** False when no broker is configured (mqtt.url empty). */
+  enabled: boolean;
+  connected: boolean;
+  /** Why the last connection attempt failed (never carries credentials), or null. */
+  error: string | null;
+  /** Results and events held while disconnected, sent on reconnect. */
+  queued: number;
+}
+
 export interface MacroState {
   /** Macros loaded and runnable. */
   available: number;
@@ -76,6 +86,7 @@ export interface AppState extends Record<string, object> {
   stream: StreamState;
   hid: HidState;
   usb: UsbState;
+  mqtt: MqttLinkState;
 }
 
 export function initialAppState(): AppState {
@@ -107,6 +118,7 @@ export function initialAppState(): AppState {
       reportsWritten: 0,
     },
     usb: { state: 'unknown', udc: null },
+    mqtt: { enabled: false, connected: false, error: null, queued: 0 },
     macro: {
       available: 0,
       problems: 0,

@@ -7,7 +7,15 @@ import type { MqttConfig } from './config.js';
 export interface BrokerHandlers {
   onConnect(): void;
   onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void;
+  /** Connection state for the panel and /api/state: after connect, close, error, and queue changes. */
+  onStatus?(s: { connected: boolean; error: string | null; queued: number }): void;
 }
+
+/**
+ * Results and events published while the broker is away, kept for the reconnect. Bounded: a long
+ * outage with a schedule firing keeps the newest, and says how many it dropped.
+ */
+const MAX_QUEUED = 200;
 
 /** The broker URL without user:password@, for logs. */
 export function redactUrl(url: string): string {
@@ -38,6 +46,9 @@ export class BrokerConnection {
   private protocol: 4 | 5 = 5;
   private delay: number;
   private stopped = false;
+  private queue: { topic: string; payload: string | Buffer }[] = [];
+  private dropped = 0;
+  private lastError: string | null = null;
 
   constructor(
     private readonly o: {
@@ -85,11 +96,15 @@ export class BrokerConnection {
         { url: redactUrl(c.url), protocol: this.protocol === 5 ? '5' : '3.1.1' },
         'mqtt: connected',
       );
+      this.lastError = null;
       this.o.handlers.onConnect();
+      this.flush();
+      this.status();
     });
     client.on('message', (topic, payload, packet) => this.o.handlers.onMessage(topic, payload, packet));
     client.on('close', () => {
       if (this.stopped) return;
+      this.status();
       // Exponential back-off with jitter, so a fleet does not reconnect in lock-step.
       this.delay = Math.min(c.reconnect_max_ms, Math.round(this.delay * 2 * (0.8 + Math.random() * 0.4)));
       client.options.reconnectPeriod = this.delay;
@@ -103,11 +118,56 @@ export class BrokerConnection {
         this.open();
         return;
       }
+      this.lastError = errorMessage(err);
       this.o.log.warn(
-        { url: redactUrl(c.url), err: errorMessage(err), retryMs: this.delay },
+        { url: redactUrl(c.url), err: this.lastError, retryMs: this.delay },
         'mqtt: connection error',
       );
+      this.status();
     });
+  }
+
+  private status(): void {
+    this.o.handlers.onStatus?.({
+      connected: this.connected,
+      error: this.lastError,
+      queued: this.queue.length,
+    });
+  }
+
+  /** Sends what was queued while disconnected, oldest first (QoS 1 keeps their order). */
+  private flush(): void {
+    const client = this.client;
+    if (!client?.connected || this.queue.length === 0) return;
+    const queued = this.queue.splice(0);
+    if (this.dropped > 0) {
+      this.o.log.warn(
+        { dropped: this.dropped },
+        'mqtt: results and events dropped during the outage (queue full)',
+      );
+      this.dropped = 0;
+    }
+    this.o.log.info({ count: queued.length }, 'mqtt: sending results and events held while disconnected');
+    for (const m of queued) client.publish(m.topic, m.payload, { qos: 1, retain: false });
+  }
+
+  /**
+   * A QoS 1 message that must reach the broker even if the link is down right now: a command's
+   * result (its sender waits for it) or a macro event. Held while disconnected, sent on reconnect.
+   * Retained states need no queue: they are all republished on connect.
+   */
+  publishQueued(topic: string, payload: string | Buffer): void {
+    if (this.client?.connected && this.queue.length === 0) {
+      this.client.publish(topic, payload, { qos: 1, retain: false });
+      return;
+    }
+    if (this.stopped) return;
+    this.queue.push({ topic, payload });
+    if (this.queue.length > MAX_QUEUED) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.status();
   }
 
   publish(topic: string, payload: string | Buffer, opts: { retain?: boolean; qos?: 0 | 1 } = {}): void {

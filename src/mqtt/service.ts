@@ -107,7 +107,7 @@ export class MqttService implements Service {
       readOnly: c.read_only,
       now: () => this.clock.now(),
       log: this.o.log,
-      publishResult: (r: CommandResult) => this.conn?.publish(topics.result, JSON.stringify(r), { qos: 1 }),
+      publishResult: (r: CommandResult) => this.conn?.publishQueued(topics.result, JSON.stringify(r)),
       resetSelect: () => this.conn?.publish(topics.macroSelect, SELECT_NONE, { retain: true }),
       clearText: () => this.conn?.publish(topics.textState, '', { retain: true }),
       setQuality: (n) => {
@@ -133,6 +133,7 @@ export class MqttService implements Service {
           this.conn!.subscribe([topics.command, `${topics.set}/#`, topics.haStatus]);
           this.scheduleDiscovery();
         },
+        onStatus: (s) => this.o.store.patch('mqtt', { enabled: true, ...s }),
         onMessage: (topic, payload, packet) => {
           if (topic === topics.haStatus) {
             // HA's birth message is not retained; a restarted HA forgets retained-less state.
@@ -160,6 +161,7 @@ export class MqttService implements Service {
     if (c.snapshot_interval_s > 0) {
       this.timers.push(setInterval(() => void this.publishSnapshot(), c.snapshot_interval_s * 1000));
     }
+    this.o.store.patch('mqtt', { enabled: true, connected: false });
     this.conn.open();
   }
 
@@ -169,6 +171,7 @@ export class MqttService implements Service {
     for (const u of this.unsubs.splice(0)) u();
     await this.conn?.close();
     this.conn = null;
+    this.o.store.patch('mqtt', { connected: false });
   }
 
   /** Discovery then every state, after a random delay (many devices answer HA's birth at once). */
@@ -288,7 +291,9 @@ export class MqttService implements Service {
       // https://www.home-assistant.io/integrations/event.mqtt/ : event_type picks the event.
       const ev: Record<string, unknown> = { event_type: e.type, macro: e.name };
       if (e.error) ev.error = e.error;
-      this.conn?.publish(this.topics.event, JSON.stringify(ev), { qos: 1 });
+      // Events wait out a broker outage (an automation may wait for "finished"); `at` tells late from fresh.
+      ev.at = new Date(this.clock.now()).toISOString();
+      this.conn?.publishQueued(this.topics.event, JSON.stringify(ev));
     }
   }
 }

@@ -5,7 +5,6 @@ const $ = (id) => document.getElementById(id);
 const screen = $('screen');
 let ws = null;
 let state = {};
-let captured = false;
 const down = new Set();
 
 function connect() {
@@ -48,6 +47,13 @@ function render() {
   const usb = state.usb || {};
   const hid = state.hid || {};
   setText('s-usb', `USB ${usb.state || '?'}${hid.online ? '' : ' · HID offline'}`, hid.online ? '' : 'off');
+  const mq = state.mqtt || {};
+  // Only when a broker is configured: "offline" tells the user Home Assistant cannot reach us.
+  setText(
+    's-mqtt',
+    mq.enabled ? (mq.connected ? 'MQTT' : `MQTT offline${mq.queued ? ` · ${mq.queued} queued` : ''}`) : '',
+    mq.enabled && !mq.connected ? 'off' : 'dim',
+  );
   setText(
     's-leds',
     `${hid.capsLock ? 'CAPS ' : ''}${hid.numLock ? 'NUM ' : ''}${hid.scrollLock ? 'SCROLL' : ''}`,
@@ -67,7 +73,6 @@ function render() {
 // Keyboard: captured while the screen has focus; keys go by physical code (event.code).
 let lastEsc = 0;
 screen.addEventListener('focus', () => {
-  captured = true;
   screen.classList.add('captured');
 });
 screen.addEventListener('blur', releaseAll);
@@ -88,7 +93,6 @@ screen.addEventListener('keyup', (e) => {
   send({ t: 'key', code: e.code, down: false });
 });
 function releaseAll() {
-  captured = false;
   screen.classList.remove('captured');
   for (const code of down) send({ t: 'key', code, down: false });
   down.clear();

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 
@@ -12,6 +12,9 @@ export interface Broker {
   port: number;
   url: string;
   start(): Promise<void>;
+  /** SIGKILL, keeping the config so `start` brings it back on the same port. */
+  kill(): Promise<void>;
+  /** Kills it and removes its files: the last call. */
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -47,11 +50,22 @@ function waitPort(port: number, timeoutMs = 5000): Promise<void> {
   });
 }
 
-export async function startMosquitto(): Promise<Broker> {
+/** With `users`, anonymous clients are refused and each user needs its password (mosquitto_passwd). */
+export async function startMosquitto(opts: { users?: Record<string, string> } = {}): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-mosq-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+  let access = 'allow_anonymous true\n';
+  if (opts.users) {
+    const pwfile = path.join(dir, 'passwords');
+    writeFileSync(pwfile, '', { mode: 0o600 });
+    for (const [user, pw] of Object.entries(opts.users)) {
+      execFileSync('/usr/bin/mosquitto_passwd', ['-b', pwfile, user, pw]);
+    }
+    // Run as root, mosquitto drops to its own user, which cannot read our 0600 file: stay ourselves.
+    access = `allow_anonymous false\npassword_file ${pwfile}\nuser ${userInfo().username}\n`;
+  }
+  writeFileSync(conf, `listener ${port} 127.0.0.1\n${access}persistence false\nlog_dest none\n`);
   let proc: ChildProcess | null = null;
   const broker: Broker = {
     port,
@@ -60,7 +74,7 @@ export async function startMosquitto(): Promise<Broker> {
       proc = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
       await waitPort(port);
     },
-    async stop() {
+    async kill() {
       const p = proc;
       proc = null;
       if (!p || p.exitCode !== null) return;
@@ -69,22 +83,16 @@ export async function startMosquitto(): Promise<Broker> {
         p.kill('SIGKILL');
       });
     },
+    async stop() {
+      await broker.kill();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+    },
     async restart() {
-      await broker.stop();
+      await broker.kill();
       await broker.start();
     },
   };
   await broker.start();
-  const stop = broker.stop;
-  broker.stop = async () => {
-    await stop();
-    if (!proc) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  };
-  // restart must keep the config file: only remove it on the final stop.
-  broker.restart = async () => {
-    await stop();
-    await broker.start();
-  };
   return broker;
 }
 
