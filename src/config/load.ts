@@ -258,13 +258,26 @@ function hasPath(data: unknown, segs: string[]): boolean {
   return true;
 }
 
+/** Keys whose values are secrets: an error about them names the key and the kind of value, never the value. */
+const SECRET_KEY = /(^|_)(password|token|secret)$/i;
+
 function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  if (typeof v === 'string') {
+    // A broker URL may carry user:password@; the password never goes into an error message.
+    const safe = v.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
+    return JSON.stringify(safe.length > 60 ? safe.slice(0, 57) + '...' : safe);
+  }
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'null';
   if (typeof v === 'object') return 'a mapping';
   return String(v);
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
 }
 
 function typeName(v: unknown): string {
@@ -276,13 +289,18 @@ function typeName(v: unknown): string {
 
 /** Turns a schema violation into a sentence a user can act on. */
 function describe(err: ValueError): string {
+  const key = err.path.split('/').pop() ?? '';
+  // A secret's value is described by its kind only ("got a number"), never shown.
+  const secret = SECRET_KEY.test(key);
+  const v = () => (secret ? kindOf(err.value) : show(err.value));
+  const t = () => (secret ? kindOf(err.value) : typeName(err.value));
   const s = err.schema as Record<string, unknown>;
   const range = () => {
     const min = s.minimum ?? s.exclusiveMinimum;
     const max = s.maximum ?? s.exclusiveMaximum;
-    if (min !== undefined && max !== undefined) return `must be ${min}..${max}, got ${show(err.value)}`;
-    if (min !== undefined) return `must be at least ${min}, got ${show(err.value)}`;
-    return `must be at most ${max}, got ${show(err.value)}`;
+    if (min !== undefined && max !== undefined) return `must be ${min}..${max}, got ${v()}`;
+    if (min !== undefined) return `must be at least ${min}, got ${v()}`;
+    return `must be at most ${max}, got ${v()}`;
   };
   switch (err.type) {
     case ValueErrorType.ObjectAdditionalProperties:
@@ -297,23 +315,23 @@ function describe(err: ValueError): string {
     case ValueErrorType.IntegerExclusiveMaximum:
       return range();
     case ValueErrorType.Integer:
-      return `must be a whole number, got ${typeName(err.value)}`;
+      return `must be a whole number, got ${t()}`;
     case ValueErrorType.Number:
-      return `must be a number, got ${typeName(err.value)}`;
+      return `must be a number, got ${t()}`;
     case ValueErrorType.String:
-      return `must be a string, got ${typeName(err.value)}`;
+      return `must be a string, got ${t()}`;
     case ValueErrorType.Boolean:
-      return `must be true or false, got ${typeName(err.value)}`;
+      return `must be true or false, got ${t()}`;
     case ValueErrorType.Object:
-      return `must be a mapping, got ${typeName(err.value)}`;
+      return `must be a mapping, got ${t()}`;
     case ValueErrorType.Array:
-      return `must be a list, got ${typeName(err.value)}`;
+      return `must be a list, got ${t()}`;
     case ValueErrorType.StringMinLength:
       return s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`;
     case ValueErrorType.StringMaxLength:
       return `must be at most ${s.maxLength} characters`;
     case ValueErrorType.StringPattern:
-      return `${(s.description as string | undefined) ?? `must match ${s.pattern}`}, got ${show(err.value)}`;
+      return `${(s.errorMessage as string | undefined) ?? (s.description as string | undefined) ?? `must match ${s.pattern}`}, got ${v()}`;
     case ValueErrorType.ArrayMaxItems:
       return `must have at most ${s.maxItems} entries`;
     case ValueErrorType.ArrayMinItems:
@@ -322,8 +340,7 @@ function describe(err: ValueError): string {
       const options = (s.anyOf as Record<string, unknown>[] | undefined)
         ?.map((o) => o.const)
         .filter((c) => c !== undefined);
-      if (options && options.length > 0)
-        return `must be one of ${options.join(', ')}, got ${show(err.value)}`;
+      if (options && options.length > 0) return `must be one of ${options.join(', ')}, got ${v()}`;
       return `has the wrong form: ${err.message}`;
     }
     default:

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { MacroEvent, MacroLike } from '../commands/macros.js';
 import type { AppState } from '../core/app-state.js';
 import type { Clock } from '../core/clock.js';
@@ -86,14 +86,14 @@ export class MacroService implements Service, MacroLike {
 
   /** (Re)reads secrets and every macro file; problems are logged with file and line and kept for the API. */
   reload(): void {
-    this.loadSecrets();
+    const secretProblems = this.loadSecrets();
     const c = this.o.config;
     const dirs = [
       { dir: this.o.builtinDir ?? path.join(packageRoot(), 'config', 'macros'), builtin: true },
       ...c.dirs.map((dir) => ({ dir, builtin: false })),
     ];
     const macros = new Map<string, Macro>();
-    const problems: MacroProblem[] = [];
+    const problems: MacroProblem[] = [...secretProblems];
     for (const { dir, builtin } of dirs) {
       if (!existsSync(dir)) {
         if (!builtin) problems.push({ where: dir, macro: '', message: 'macro directory not found' });
@@ -135,16 +135,46 @@ export class MacroService implements Service, MacroLike {
     for (const l of this.changeListeners) l();
   }
 
-  private loadSecrets(): void {
+  /**
+   * Reads the secrets file and KVMR0CK_SECRET_* variables. A broken file is a problem naming the
+   * file, line and key, never the text: the YAML parser's message quotes the line, which may hold
+   * a secret.
+   */
+  private loadSecrets(): MacroProblem[] {
     this.secrets.clear();
+    const problems: MacroProblem[] = [];
     const f = this.o.config.secrets_file;
     if (f && existsSync(f)) {
-      const data = parse(readFileSync(f, 'utf8')) as Record<string, unknown> | null;
-      for (const [k, v] of Object.entries(data ?? {})) this.secrets.set(k, String(v));
+      const text = readFileSync(f, 'utf8');
+      const doc = parseDocument(text, { prettyErrors: false });
+      const err = doc.errors[0];
+      const data: unknown = err ? null : doc.toJS();
+      if (err) {
+        const line = text.slice(0, err.pos[0]).split('\n').length;
+        problems.push({
+          where: line ? `${f}:${line}` : f,
+          macro: '',
+          message: 'secrets file is not valid YAML (the line is not shown: it may hold a secret)',
+        });
+      } else if (data !== null && (typeof data !== 'object' || Array.isArray(data))) {
+        problems.push({ where: f, macro: '', message: 'secrets file must be a mapping of name: value' });
+      } else {
+        for (const [k, v] of Object.entries((data as Record<string, unknown> | null) ?? {})) {
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+            this.secrets.set(k, String(v));
+          else
+            problems.push({
+              where: f,
+              macro: '',
+              message: `secret '${k}' must be a single value, not a list or mapping`,
+            });
+        }
+      }
     }
     for (const [k, v] of Object.entries(this.o.env ?? {})) {
       if (k.startsWith('KVMR0CK_SECRET_') && v !== undefined) this.secrets.set(k.slice(15).toLowerCase(), v);
     }
+    return problems;
   }
 
   list(): MacroInfo[] {

@@ -8,8 +8,10 @@ export const MqttConfigSchema = Type.Object(
   {
     url: Type.String({
       default: '',
-      pattern: '^$|^(mqtt|mqtts|ws|wss)://',
+      // A host must follow the optional user:password@ (`mqtt://user:pw@` alone would mean localhost).
+      pattern: '^$|^(mqtt|mqtts|ws|wss)://([^@/]*@)?([^@/:\\[\\]]+|\\[[0-9a-fA-F:.]+\\])(:[0-9]+)?(/.*)?$',
       description: 'Broker URL (mqtt://, mqtts://, ws://, wss://); empty: MQTT off.',
+      errorMessage: 'must be a broker URL such as mqtt://host:1883 (or mqtts://, ws://, wss://)',
     }),
     username: Type.String({ default: '' }),
     password: Type.String({ default: '', description: 'Broker password; prefer password_file.' }),

@@ -67,6 +67,31 @@ describe('config loading', () => {
     );
   });
 
+  it('never shows a secret value in an error, only its kind, and hides a password in a broker URL', () => {
+    const f = file('mqtt:\n  password: 31415926\n  url: "mqtt://kvm:hunter2@"\nauth:\n  token: [abc123]\n');
+    const msg = problems(() => loadConfig({ file: f }));
+    expect(msg).toContain(`${f}:2: mqtt.password: must be a string, got a number`);
+    expect(msg).toContain(`${f}:5: auth.token: must be a string, got a list`);
+    expect(msg).toContain(`${f}:3: mqtt.url: must be a broker URL such as mqtt://host:1883`);
+    for (const secret of ['31415926', 'hunter2', 'abc123']) expect(msg).not.toContain(secret);
+  });
+
+  it('accepts broker URLs with a host, port, IPv6 literal, path or credentials', () => {
+    for (const url of [
+      'mqtt://broker',
+      'mqtts://u:p@h.lan:8883',
+      'mqtt://[::1]:1883',
+      'wss://h.example/mqtt',
+    ]) {
+      expect(loadConfig({ overrides: { mqtt: { url } } }).config.mqtt.url).toBe(url);
+    }
+    for (const url of ['mqtt://', 'mqtt://u:p@', 'http://broker', 'mqtt://h:port']) {
+      expect(() => loadConfig({ overrides: { mqtt: { url } } }), url).toThrow(
+        /mqtt\.url: must be a broker URL/,
+      );
+    }
+  });
+
   it('reports every problem at once', () => {
     const f = file('video:\n  quality: 0\n  fps: 500\n');
     const msg = problems(() => loadConfig({ file: f }));
