@@ -108,12 +108,12 @@ export class StepRunner {
         const watching = this.watch(s.until);
         try {
           const start = this.d.clock.monotonic();
-          const baseline = s.until ? await this.baseline(s.until) : null;
+          const baseline = s.until ? await this.baseline(s.until, start) : null;
           for (let i = 0; ; i++) {
             if (s.times !== undefined && i >= s.times) return;
             if (s.forMs !== undefined && this.d.clock.monotonic() - start >= s.forMs) return;
             await this.steps(s.steps, params, depth);
-            if (s.until && (await this.satisfied(s.until, baseline, start))) return;
+            if (s.until && (await this.satisfied(s.until, baseline))) return;
           }
         } finally {
           watching();
@@ -123,8 +123,8 @@ export class StepRunner {
         const watching = this.watch(s.cond);
         try {
           const start = this.d.clock.monotonic();
-          const baseline = await this.baseline(s.cond);
-          while (!(await this.satisfied(s.cond, baseline, start))) {
+          const baseline = await this.baseline(s.cond, start);
+          while (!(await this.satisfied(s.cond, baseline))) {
             if (this.d.clock.monotonic() - start >= s.timeoutMs) {
               if (s.onTimeout === 'continue') return;
               throw new KvmError(
@@ -169,22 +169,21 @@ export class StepRunner {
   }
 
   /** What a screen condition compares against: the picture when the step started. */
-  private async baseline(c: WaitCondition): Promise<{ ref: Buffer | null; lastId: number }> {
+  private async baseline(c: WaitCondition, start: number): Promise<Baseline> {
     const f = this.d.hub.latest();
     // The reference image is a picture of the region itself (cut from a snapshot), not of the screen.
     if ('match' in c)
-      return { ref: await thumbnail(path.resolve(this.d.imageDir, c.match.image)), lastId: 0 };
-    if ('change' in c || 'still' in c) return { ref: f ? await thumbnail(f.jpeg) : null, lastId: f?.id ?? 0 };
-    return { ref: null, lastId: 0 };
+      return {
+        ref: await thumbnail(path.resolve(this.d.imageDir, c.match.image)),
+        lastId: 0,
+        stillSince: start,
+      };
+    if ('change' in c || 'still' in c)
+      return { ref: f ? await thumbnail(f.jpeg) : null, lastId: f?.id ?? 0, stillSince: start };
+    return { ref: null, lastId: 0, stillSince: start };
   }
 
-  private stillSince = 0;
-
-  private async satisfied(
-    c: WaitCondition,
-    base: { ref: Buffer | null; lastId: number } | null,
-    start: number,
-  ): Promise<boolean> {
+  private async satisfied(c: WaitCondition, base: Baseline | null): Promise<boolean> {
     if ('signal' in c) return this.d.store.get().video.signal === c.signal;
     const f = this.d.hub.latest();
     if (!f || !base) return false;
@@ -194,16 +193,27 @@ export class StepRunner {
         difference(await thumbnail(f.jpeg, c.match.region), base.ref) <= c.match.threshold
       );
     if (f.id === base.lastId)
-      return 'still' in c ? this.d.clock.monotonic() - Math.max(this.stillSince, start) >= c.still : false;
+      return 'still' in c ? this.d.clock.monotonic() - base.stillSince >= c.still : false;
     const now = await thumbnail(f.jpeg);
     const diff = base.ref ? difference(now, base.ref) : 1;
     base.lastId = f.id;
     if ('change' in c) return diff > CHANGED;
     // still: the picture stayed the same for the whole duration.
-    if (diff > SAME || this.stillSince === 0) this.stillSince = this.d.clock.monotonic();
+    if (diff > SAME) base.stillSince = this.d.clock.monotonic();
     base.ref = now;
-    return this.d.clock.monotonic() - this.stillSince >= c.still;
+    return this.d.clock.monotonic() - base.stillSince >= c.still;
   }
+}
+
+/**
+ * What one screen condition compares against. Each wait has its own: a second `still` in the same
+ * macro must not inherit the first one's "still since" and end before the new picture has settled.
+ */
+interface Baseline {
+  ref: Buffer | null;
+  lastId: number;
+  /** Monotonic ms since when the picture has matched `ref` (the step's start at first). */
+  stillSince: number;
 }
 
 /** `{{name}}` → the parameter's value. */

@@ -167,6 +167,51 @@ describe('macro runner (recording sink, fake clock)', () => {
     expect(taps).toBeLessThan(30);
   });
 
+  it('a second wait_for still counts from its own start, not from the first wait', async () => {
+    const t = await makeMacros({
+      'm.yaml':
+        'two:\n  steps:\n    - wait_for: { still: 1s, timeout: 10s }\n    - tap: a\n    - wait_for: { still: 2s, timeout: 10s }\n    - tap: b\n',
+    });
+    const publish = async (shade: number) =>
+      t.hub.publish({
+        jpeg: await sharp({
+          create: { width: 160, height: 90, channels: 3, background: { r: shade, g: 0, b: 255 - shade } },
+        })
+          .jpeg()
+          .toBuffer(),
+        width: 160,
+        height: 90,
+        sequence: 0,
+        capturedAt: 0,
+        encodedAt: 0,
+        synthetic: false,
+      });
+    await publish(0);
+    t.take();
+    const ticket = await t.macros.run('two', {}, { origin: 'test' });
+    const tapAt: Record<string, number> = {};
+    t.recording.onReport((r) => {
+      if (r.hex.startsWith('00 00 04')) tapAt.a ??= t.clock.monotonic();
+      if (r.hex.startsWith('00 00 05')) tapAt.b ??= t.clock.monotonic();
+    });
+    let finished = false;
+    void ticket.done.then(() => {
+      finished = true;
+    });
+    // The same picture until `a` is tapped, then a new one (the key opened a menu), held still.
+    let changed = false;
+    for (let i = 0; i < 200 && !finished; i++) {
+      if (tapAt.a !== undefined && !changed) {
+        changed = true;
+        await publish(200);
+      } else await publish(changed ? 200 : 0);
+      await t.clock.advance(100);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    await ticket.done;
+    expect(tapAt.b! - tapAt.a!).toBeGreaterThanOrEqual(2000);
+  });
+
   it('wake_on_lan sends the magic packet: 6 × FF then the MAC 16 times', async () => {
     const sock = createSocket('udp4');
     const got = new Promise<Buffer>((r) => sock.on('message', (m) => r(m)));
