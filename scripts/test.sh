@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 missing=()
 need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
-needlib() { ldconfig -p 2>/dev/null | grep -q "$1" || missing+=("$2"); }
+# Read the cache once: `ldconfig -p | grep -q` under pipefail fails at random (grep exits early, ldconfig gets SIGPIPE).
+libs=$(ldconfig -p 2>/dev/null || true)
+needlib() { grep -q "$1" <<<"$libs" || missing+=("$2"); }
 need ffprobe ffmpeg
 need mosquitto mosquitto
 need chromium chromium
@@ -37,7 +39,16 @@ echo "== build"
 npx tsc -p tsconfig.build.json
 echo "== tests (vitest)"
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json "$@" || status=$?
+# Daemons started by tests keep their output here; with vitest's own output it is scanned for the
+# canary secrets (test/helpers/secrets.ts) below.
+export KVMR0CK_TEST_OUTPUT=.cache/test-output
+rm -rf "$KVMR0CK_TEST_OUTPUT" && mkdir -p .cache
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json "$@" 2>&1 | tee .cache/vitest.out
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+set -e
+echo "== secrets in test output"
+node scripts/scan-secrets.mjs .cache/vitest.out .cache/vitest.json "$KVMR0CK_TEST_OUTPUT" || status=1
 echo "== npm test took $(( $(date +%s) - t0 )) s"
 # One plain closing line CI can read, whatever the reporter prints above it.
 node -e 'const r=JSON.parse(require("fs").readFileSync(".cache/vitest.json","utf8"));console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`+(r.numPendingTests?`, ${r.numPendingTests} skipped`:""))' || true

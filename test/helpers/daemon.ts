@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_SECRETS } from './secrets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist/src/cli.js');
@@ -47,8 +47,9 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     args.push('--config', file);
   }
   args.push(...(opts.args ?? []));
-  // A known token, so tests can authenticate as a user with the printed token would.
-  const token = randomBytes(18).toString('base64url');
+  // A known token, so tests can authenticate as a user with the printed token would. It is the
+  // canary token: scripts/test.sh scans every daemon's output for it.
+  const token = TEST_SECRETS.token;
   const proc = spawn(process.execPath, args, {
     env: {
       ...process.env,
@@ -62,10 +63,18 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // With KVMR0CK_TEST_OUTPUT set (scripts/test.sh does), every daemon's output is kept there for
+  // the run-wide secrets scan.
+  const keepDir = process.env.KVMR0CK_TEST_OUTPUT;
+  if (keepDir) mkdirSync(keepDir, { recursive: true });
+  const keep = (d: Buffer) => {
+    if (keepDir) appendFileSync(path.join(keepDir, `daemon-${proc.pid}.log`), d);
+  };
   const logs: Record<string, unknown>[] = [];
   let buf = '';
   proc.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
+    keep(d);
     buf += d.toString();
     let i = buf.indexOf('\n');
     while (i >= 0) {
@@ -81,6 +90,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
   });
   proc.stderr!.on('data', (d: Buffer) => {
     out += d.toString();
+    keep(d);
   });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
