@@ -16,6 +16,12 @@ export interface BrokerHandlers {
  * outage with a schedule firing keeps the newest, and says how many it dropped.
  */
 const MAX_QUEUED = 200;
+/**
+ * After a reconnect the held messages wait this long: when the broker itself restarted, the
+ * subscribers waiting for them (a script expecting its result) are reconnecting and resubscribing
+ * at the same moment, and a message sent before they are back is lost to them.
+ */
+const FLUSH_DELAY_MS = 1000;
 
 /** The broker URL without user:password@, for logs. */
 export function redactUrl(url: string): string {
@@ -49,6 +55,7 @@ export class BrokerConnection {
   private queue: { topic: string; payload: string | Buffer }[] = [];
   private dropped = 0;
   private lastError: string | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly o: {
@@ -98,7 +105,14 @@ export class BrokerConnection {
       );
       this.lastError = null;
       this.o.handlers.onConnect();
-      this.flush();
+      if (this.queue.length > 0) {
+        if (this.flushTimer) clearTimeout(this.flushTimer);
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = null;
+          this.flush();
+          this.status();
+        }, FLUSH_DELAY_MS);
+      }
       this.status();
     });
     client.on('message', (topic, payload, packet) => this.o.handlers.onMessage(topic, payload, packet));
@@ -189,6 +203,8 @@ export class BrokerConnection {
   /** Marks us offline (retained) while still connected, then disconnects cleanly. */
   async close(): Promise<void> {
     this.stopped = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     const client = this.client;
     this.client = null;
     if (!client) return;

@@ -96,6 +96,10 @@ describe('broker killed and restarted mid-typing', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, DOWN_MS - (Date.now() - downAt))));
     // Typing finished during the outage: its result waits in the queue, visible in the state.
     await until(() => keyDowns(reports) >= TEXT.length, 10_000, 'typing to finish');
+    // The last key-up follows the last key-down by one type delay; then the result is queued.
+    await until(async () => (await apiState(d)).mqtt.queued > 0, 2000, 'the result to be queued').catch(
+      () => {},
+    );
     const queuedWhileDown = (await apiState(d)).mqtt.queued;
     const before = p.messages.length;
 
