@@ -12,6 +12,7 @@ import type { MacroService } from '../macros/service.js';
 export const WS_VERSION = 1;
 const MAX_MESSAGE = 64 * 1024;
 const MAX_TEXT = 4096;
+const STATE_PUSH_MS = 100;
 
 export interface WsDeps {
   hid: HidApi;
@@ -74,7 +75,22 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
       };
       send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts() });
       send({ t: 'state', state: deps.store.get() });
-      const unsubscribe = deps.store.subscribe((slice, value) => send({ t: 'state', slice, value }));
+      // State goes out per slice, at most every STATE_PUSH_MS with the newest value: typing at
+      // 1,000 reports/s would otherwise push the HID counter to every panel 1,000 times a second.
+      // A change after a quiet spell goes out at once, so an LED or signal change shows without delay.
+      const pending = new Map<string, unknown>();
+      let pushTimer: NodeJS.Timeout | null = null;
+      let lastPush = 0;
+      const flush = () => {
+        pushTimer = null;
+        lastPush = Date.now();
+        for (const [slice, value] of pending) send({ t: 'state', slice, value });
+        pending.clear();
+      };
+      const unsubscribe = deps.store.subscribe((slice, value) => {
+        pending.set(slice as string, value);
+        if (!pushTimer) pushTimer = setTimeout(flush, Math.max(0, lastPush + STATE_PUSH_MS - Date.now()));
+      });
 
       socket.on('message', (raw: Buffer, isBinary: boolean) => {
         void handle(raw, isBinary).catch((err) => {
@@ -83,6 +99,7 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
       });
       socket.on('close', () => {
         unsubscribe();
+        if (pushTimer) clearTimeout(pushTimer);
         typing?.abort();
         void session.close();
       });

@@ -219,11 +219,13 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
     const url = `${d.url.replace('http', 'ws')}api/ws`;
     const sockets: WebSocket[] = [];
     const errors: string[] = [];
+    let statePushes = 0;
     for (let c = 0; c < CLIENTS; c++) {
       const ws = new WebSocket(url, { headers: d.authHeaders });
       ws.on('message', (m) => {
         const msg = JSON.parse(m.toString()) as { t: string; code?: string };
         if (msg.t === 'error') errors.push(msg.code ?? '?');
+        if (msg.t === 'state') statePushes++;
       });
       await new Promise<void>((r, j) => {
         ws.once('open', () => r());
@@ -256,6 +258,15 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
       target: `${RATE}/s`,
     });
     recordFigure({ surface: 'ws rate', figure: 'error answers', value: errors.length, target: '0' });
+    // Every report changes the HID counter; panels get the newest state at most 10 times/s per slice.
+    const pushesPerSecond = statePushes / CLIENTS / took;
+    recordFigure({
+      surface: 'ws rate',
+      figure: 'state pushes per client per second',
+      value: pushesPerSecond.toFixed(1),
+      target: '<= 10 per changing slice',
+    });
+    expect(pushesPerSecond).toBeLessThan(40);
     recordFigure({
       surface: 'ws rate',
       figure: 'daemon RSS MiB start / end',
