@@ -1,6 +1,6 @@
 import { runHidBench } from './hid.js';
 import { runStreamBench } from './stream.js';
-import { runPoolBench, runVideoBench } from './video.js';
+import { runPoolBench, runRangeBench, runVideoBench } from './video.js';
 
 /**
  * `npm run bench`: figures, and ratios against references measured in the same run (this machine
@@ -30,6 +30,7 @@ if (!only || only === 'video') {
     ),
   );
   console.log(table('Encoder pool throughput (UYVY)', await runPoolBench()));
+  console.log(table('Limited-range capture: expansion to full range (1080p)', await runRangeBench()));
 }
 if (!only || only === 'stream')
   console.log(table('Frame to client latency and memory', await runStreamBench()));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { packageRoot } from '../src/core/paths.js';
 import { WorkerPoolEncoder } from '../src/video/encoders/pool.js';
 import { TurboJpegEncoder } from '../src/video/encoders/turbojpeg.js';
+import { expandPlaneJs, RangeExpander } from '../src/video/native/range.js';
 import { PlanarScratch, toPlanar } from '../src/video/planar.js';
 import type { Frame, PixelFormat } from '../src/video/types.js';
 
@@ -107,6 +108,50 @@ export async function runVideoBench(): Promise<Row[]> {
         'jpeg KB': (Number(out[1]) / 1024).toFixed(0),
       });
     }
+  }
+  return rows;
+}
+
+/**
+ * Limited-range capture (HDMI bridges): the cost of expanding to full range before encoding, with
+ * the WebAssembly SIMD module against plain JS lookup tables on the same planes, and what it adds
+ * to a whole encode.
+ */
+export async function runRangeBench(): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const format of ['UYVY', 'NV12'] as const) {
+    const frame = frameFor('1920x1080', format);
+    const limited: Frame = { ...frame, range: 'limited' };
+    const scratch = new PlanarScratch();
+    const planes = toPlanar(frame, scratch).planes.map((p) => Uint8Array.from(p)) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
+    const wasm = new RangeExpander();
+    const n = 100;
+    const simdMs = timeIt(n, () => wasm.planes(planes));
+    const copies = planes.map((p) => new Uint8Array(p.length));
+    const jsMs = timeIt(n, () => {
+      for (let i = 0; i < 3; i++) {
+        copies[i]!.set(planes[i]!);
+        expandPlaneJs(copies[i]!, i > 0);
+      }
+    });
+    const enc = new TurboJpegEncoder();
+    await enc.start();
+    const fullMs = timeIt(n, () => enc.encodeSync(frame, QUALITY));
+    const limitedMs = timeIt(n, () => enc.encodeSync(limited, QUALITY));
+    await enc.stop();
+    rows.push({
+      frame: `1920x1080 ${format}`,
+      'SIMD expand ms': simdMs.toFixed(2),
+      'JS table ms': jsMs.toFixed(2),
+      'JS / SIMD': (jsMs / simdMs).toFixed(1),
+      'encode full ms': fullMs.toFixed(2),
+      'encode limited ms': limitedMs.toFixed(2),
+      'limited / full': (limitedMs / fullMs).toFixed(2),
+    });
   }
   return rows;
 }

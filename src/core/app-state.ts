@@ -12,6 +12,8 @@ export interface VideoState {
   height: number;
   /** Pixel format of the captured frames (UYVY, NV12, MJPG, ...). */
   format: string;
+  /** Sample range of the captured YUV (`limited` is expanded for the JPEG), or '' without a picture. */
+  range: string;
   captureFps: number;
   encodeFps: number;
   encodeMsP50: number;
@@ -98,6 +100,7 @@ export function initialAppState(): AppState {
       width: 0,
       height: 0,
       format: '',
+      range: '',
       captureFps: 0,
       encodeFps: 0,
       encodeMsP50: 0,

@@ -12,6 +12,11 @@ export const VideoConfigSchema = Type.Object(
       pattern: '^(auto|[A-Z0-9]{4})$',
       description: 'auto or a V4L2 fourcc such as UYVY, NV12, MJPG',
     }),
+    range: Type.Union([Type.Literal('auto'), Type.Literal('limited'), Type.Literal('full')], {
+      default: 'auto',
+      description:
+        'Sample range of captured YUV: auto takes what the driver reports (limited unless it says full, per V4L2); limited is expanded to the full range JPEG uses. Set full if blacks look crushed, limited if the picture looks washed out.',
+    }),
     edid: Type.String({
       default: '',
       description: 'EDID file loaded into the HDMI bridge at start (empty: leave it).',

@@ -96,6 +96,7 @@ export class VideoPipeline implements Service {
       width: s.width,
       height: s.height,
       format: s.format,
+      range: s.signal && s.format !== 'MJPEG' && s.format !== '' ? (s.range ?? 'full') : '',
     });
   }
 

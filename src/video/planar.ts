@@ -1,4 +1,5 @@
 import { loadLibYuv } from './native/libyuv.js';
+import { RangeExpander } from './native/range.js';
 import { TJSAMP_420, TJSAMP_422 } from './native/turbojpeg.js';
 import type { Frame } from './types.js';
 import { logicalPlanes } from './yuv-to-rgb.js';
@@ -14,6 +15,8 @@ export interface Planar {
  * encoder thread.
  */
 export class PlanarScratch {
+  /** Made on the first limited-range frame. */
+  expander: RangeExpander | null = null;
   private y = new Uint8Array(0);
   private u = new Uint8Array(0);
   private v = new Uint8Array(0);
@@ -34,6 +37,13 @@ export class PlanarScratch {
  * (UYVY/YUYV) is unpacked. libyuv does the splitting when present, else plain JS.
  */
 export function toPlanar(frame: Frame, scratch: PlanarScratch, useLibYuv = true): Planar {
+  const p = planar(frame, scratch, useLibYuv);
+  if (frame.range !== 'limited') return p;
+  scratch.expander ??= new RangeExpander();
+  return { ...p, planes: scratch.expander.planes(p.planes) };
+}
+
+function planar(frame: Frame, scratch: PlanarScratch, useLibYuv: boolean): Planar {
   const { width: w, height: h, format } = frame;
   const p = logicalPlanes(frame);
   const s = frame.strides;

@@ -46,6 +46,7 @@ export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> 
     idleFps: v.idle_fps,
     buffers: v.buffers,
     edidFile: v.edid,
+    range: v.range,
     clock: deps.clock,
     log: deps.log.child({ component: 'v4l2' }),
   });

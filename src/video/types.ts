@@ -34,6 +34,11 @@ export interface Frame {
   sequence: number;
   /** Monotonic ms (performance.now()) when the frame was received from the device. */
   capturedAt: number;
+  /**
+   * Quantization of the samples (V4L2 `quantization`): `limited` is expanded to the full range JPEG
+   * uses before encoding (see native/range.ts). Absent: full.
+   */
+  range?: 'full' | 'limited';
   /** Gives the buffer back to the source. Call exactly once; the frame is invalid afterwards. */
   release(): void;
 }
@@ -47,6 +52,8 @@ export interface SourceStatus {
   format: PixelFormat | '';
   /** Nominal frame rate of the source (from DV timings or the configured rate). */
   fps: number;
+  /** Quantization of the frames (see Frame.range); absent: full. */
+  range?: 'full' | 'limited';
 }
 
 export interface FrameConsumer {

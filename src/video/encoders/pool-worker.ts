@@ -12,6 +12,7 @@ export interface EncodeJob {
   strides: number[];
   planeLengths: number[];
   quality: number;
+  range?: 'full' | 'limited';
 }
 
 export type EncodeResult = { id: number; jpeg: ArrayBuffer; ms: number } | { id: number; error: string };
@@ -33,6 +34,7 @@ parentPort?.on('message', (job: EncodeJob) => {
       height: job.height,
       data,
       strides: job.strides,
+      range: job.range,
       bytesUsed: off,
       sequence: 0,
       capturedAt: 0,

@@ -76,6 +76,7 @@ export class WorkerPoolEncoder implements JpegEncoder {
       strides: frame.strides,
       planeLengths: frame.data.map((d) => d.length),
       quality,
+      range: frame.range,
     };
     return new Promise<Buffer>((resolve, reject) => {
       slot.pending = { id, resolve, reject };

@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import { TJSAMP_420 } from '../native/turbojpeg.js';
+import { PlanarScratch, toPlanar } from '../planar.js';
 import type { Frame, JpegEncoder } from '../types.js';
 import { yuvToRgb } from '../yuv-to-rgb.js';
 
@@ -9,6 +11,7 @@ import { yuvToRgb } from '../yuv-to-rgb.js';
 export class SharpEncoder implements JpegEncoder {
   readonly name = 'sharp';
   private rgb: Uint8Array | null = null;
+  private readonly scratch = new PlanarScratch();
 
   async start(): Promise<void> {}
 
@@ -19,9 +22,21 @@ export class SharpEncoder implements JpegEncoder {
   async encode(frame: Frame, quality: number): Promise<Buffer> {
     const need = frame.width * frame.height * 3;
     if (!this.rgb || this.rgb.length !== need) this.rgb = new Uint8Array(need);
-    const rgb = yuvToRgb(frame, this.rgb);
+    const rgb = yuvToRgb(frame.range === 'limited' ? this.fullRange(frame) : frame, this.rgb);
     return sharp(rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
       .jpeg({ quality, chromaSubsampling: '4:2:0', mozjpeg: false })
       .toBuffer();
+  }
+
+  /** A limited-range frame as full-range I420/I422 planes (the JFIF equations assume full range). */
+  private fullRange(frame: Frame): Frame {
+    const p = toPlanar(frame, this.scratch);
+    return {
+      ...frame,
+      format: p.subsamp === TJSAMP_420 ? 'I420' : 'I422',
+      data: p.planes,
+      strides: p.strides,
+      range: 'full',
+    };
   }
 }

@@ -16,6 +16,10 @@ export const V4L2_CAP_DEVICE_CAPS = 0x80000000;
 export const V4L2_EVENT_SOURCE_CHANGE = 5;
 export const V4L2_EVENT_SRC_CH_RESOLUTION = 1;
 export const V4L2_FIELD_NONE = 1;
+// enum v4l2_quantization and enum v4l2_colorspace (videodev2.h).
+export const V4L2_QUANTIZATION_FULL_RANGE = 1;
+export const V4L2_QUANTIZATION_LIM_RANGE = 2;
+export const V4L2_COLORSPACE_JPEG = 7;
 export const VIDEO_MAX_PLANES = 8;
 
 export const v4l2_capability = koffi.struct('v4l2_capability', {

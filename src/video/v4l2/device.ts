@@ -35,6 +35,8 @@ export interface NegotiatedFormat {
   strides: number[];
   /** Memory planes per buffer: 1 single-planar, 2+ for NV12M and friends. */
   memPlanes: number;
+  /** From the driver's `quantization` (V4L2_QUANTIZATION_*). */
+  range: 'full' | 'limited';
 }
 
 /** V4L2 fourcc → the pipeline's pixel format. Multi-planar variants (NM12) map to their layout. */
@@ -187,18 +189,25 @@ export class V4l2Device {
         pixelformat: number;
         num_planes: number;
         plane_fmt: { bytesperline: number }[];
+        colorspace: number;
+        quantization: number;
       };
       const name = A.fourccName(mp.pixelformat);
       const strides = mp.plane_fmt.slice(0, mp.num_planes).map((p) => p.bytesperline);
-      return this.describe(name, mp.width, mp.height, strides, mp.num_planes);
+      const range = quantizationRange(name, mp.colorspace, mp.quantization);
+      return this.describe(name, mp.width, mp.height, strides, mp.num_planes, range);
     }
     const pix = koffi.decode(b, off, A.v4l2_pix_format) as {
       width: number;
       height: number;
       pixelformat: number;
       bytesperline: number;
+      colorspace: number;
+      quantization: number;
     };
-    return this.describe(A.fourccName(pix.pixelformat), pix.width, pix.height, [pix.bytesperline], 1);
+    const name = A.fourccName(pix.pixelformat);
+    const range = quantizationRange(name, pix.colorspace, pix.quantization);
+    return this.describe(name, pix.width, pix.height, [pix.bytesperline], 1, range);
   }
 
   private describe(
@@ -207,6 +216,7 @@ export class V4l2Device {
     height: number,
     strides: number[],
     memPlanes: number,
+    range: 'full' | 'limited',
   ): NegotiatedFormat {
     const format = FOURCC_FORMAT[name];
     if (!format) throw new Error(`the device chose ${name}, which kvmr0ck cannot encode`);
@@ -215,7 +225,7 @@ export class V4l2Device {
     if (memPlanes === 1 && (format === 'NV12' || format === 'NV21' || format === 'NV16' || format === 'NV61'))
       s.push(s[0]!);
     if (memPlanes === 1 && (format === 'I420' || format === 'I422')) s.push(s[0]! / 2, s[0]! / 2);
-    return { fourcc: name, format, width, height, strides: s, memPlanes };
+    return { fourcc: name, format, width, height, strides: s, memPlanes, range };
   }
 
   /** REQBUFS + QUERYBUF + mmap + QBUF for `count` buffers. */
@@ -312,4 +322,19 @@ export class V4l2Device {
   poll(events: number, timeoutMs: number): Promise<{ rc: number; revents: number }> {
     return this.c.pollAsync(this.fd, events, timeoutMs);
   }
+}
+
+/**
+ * What range the samples are in. V4L2 "Colorspaces": V4L2_QUANTIZATION_DEFAULT means limited
+ * range for Y'CbCr, except with the JPEG colorspace (full); MJPEG frames are JPEGs already.
+ */
+export function quantizationRange(
+  fourcc: string,
+  colorspace: number,
+  quantization: number,
+): 'full' | 'limited' {
+  if (fourcc === 'MJPG' || fourcc === 'JPEG') return 'full';
+  if (quantization === A.V4L2_QUANTIZATION_FULL_RANGE) return 'full';
+  if (quantization === A.V4L2_QUANTIZATION_LIM_RANGE) return 'limited';
+  return colorspace === A.V4L2_COLORSPACE_JPEG ? 'full' : 'limited';
 }

@@ -19,6 +19,8 @@ export interface V4l2SourceOptions {
   buffers: number;
   /** EDID file (hex text or binary) to load into the bridge at open; empty: leave it. */
   edidFile: string;
+  /** `auto`: what the driver reports; otherwise this range (video.range). */
+  range?: 'auto' | 'full' | 'limited';
   clock: Clock;
   log: Logger;
 }
@@ -171,12 +173,16 @@ export class V4l2Source implements FrameSource {
       // Not every driver raises source-change events; bridges do.
     }
     const choice = chooseFormat(dev.enumFormats(), this.o.format);
-    const fmt = dev.setFormat(choice.fourcc, width, height);
+    const negotiated = dev.setFormat(choice.fourcc, width, height);
+    const fmt: NegotiatedFormat =
+      this.o.range && this.o.range !== 'auto' && negotiated.format !== 'MJPEG'
+        ? { ...negotiated, range: this.o.range }
+        : negotiated;
     dev.allocate(this.o.buffers, fmt.memPlanes);
     dev.streamOn();
     this.faultLog.reset();
     this.o.log.info(
-      `video: capturing ${fmt.width}x${fmt.height}${hasTimings ? ` @ ${fps} Hz` : ''} ${fmt.fourcc} from ${cap.card} (${cap.driver}${cap.multiplanar ? ', multi-planar' : ''}): ${choice.why}`,
+      `video: capturing ${fmt.width}x${fmt.height}${hasTimings ? ` @ ${fps} Hz` : ''} ${fmt.fourcc}${fmt.format === 'MJPEG' ? '' : ` (${fmt.range} range)`} from ${cap.card} (${cap.driver}${cap.multiplanar ? ', multi-planar' : ''}): ${choice.why}`,
     );
     this.status({
       signal: true,
@@ -185,6 +191,7 @@ export class V4l2Source implements FrameSource {
       height: fmt.height,
       format: fmt.format,
       fps,
+      range: fmt.range,
     });
     await this.stream(dev, fmt);
   }
@@ -249,6 +256,7 @@ export class V4l2Source implements FrameSource {
         fmt.format === 'MJPEG' ? p.view.subarray(0, got.bytesused[i]) : p.view,
       ),
       strides: fmt.strides,
+      range: fmt.range,
       bytesUsed: got.bytesused.reduce((a, b) => a + b, 0),
       sequence: got.sequence,
       capturedAt: now,

@@ -138,6 +138,14 @@ check(
   s?.video.width === 1280 && s?.video.height === 720 && s?.video.format === 'UYVY',
   JSON.stringify(s?.video),
 );
+// Sample range: what the driver reports (v4l2-ctl reads the same VIDIOC_G_FMT) is what the state says.
+const fmtText = execFileSync('v4l2-ctl', ['-d', '/dev/video0', '--get-fmt-video']).toString();
+const quant = /Quantization\s*:\s*(.*)/.exec(fmtText)?.[1] ?? '';
+check(
+  'UYVY capture: the sample range follows the driver (limited unless it says full)',
+  s?.video.range === (/^Full Range/.test(quant) ? 'full' : 'limited'),
+  `${quant} / ${s?.video.range}`,
+);
 let snap = await snapshot(d.url);
 check(
   'UYVY capture: /snapshot.jpg is a 1280x720 JPEG',

@@ -28,11 +28,16 @@ const FFMPEG_FMT: Partial<Record<PixelFormat, string>> = {
 const dir = mkdtempSync(path.join(tmpdir(), 'enc-'));
 let reference: Buffer;
 
-function rawFrame(format: PixelFormat): Frame {
-  const file = path.join(dir, `${format}.raw`);
-  // Full-range YUV, as JPEG (JFIF) expects: the test checks plane layouts, not range handling.
+/**
+ * The desktop frame as a capture device would deliver it. Full range by default (as JPEG expects);
+ * `limited` is BT.601 studio swing, what an HDMI bridge such as the TC358743 sends.
+ */
+function rawFrame(format: PixelFormat, range: 'full' | 'limited' = 'full'): Frame {
+  const file = path.join(dir, `${format}-${range}.raw`);
   execFileSync('ffmpeg', [
-    ...['-v', 'error', '-y', '-i', FRAME_PNG, '-vf', 'scale=out_range=full', '-f', 'rawvideo'],
+    ...['-v', 'error', '-y', '-i', FRAME_PNG, '-vf', `scale=out_range=${range === 'full' ? 'full' : 'tv'}`],
+    '-f',
+    'rawvideo',
     ...['-pix_fmt', FFMPEG_FMT[format]!, file],
   ]);
   let data: Uint8Array = new Uint8Array(readFileSync(file));
@@ -45,6 +50,7 @@ function rawFrame(format: PixelFormat): Frame {
     height: H,
     data: [data],
     strides: packed ? [W * 2] : planar3 ? [W, W / 2, W / 2] : [W, W],
+    ...(range === 'limited' ? { range } : {}),
     bytesUsed: data.length,
     sequence: 1,
     capturedAt: 0,
@@ -146,4 +152,30 @@ describe('sharp fallback encoder', () => {
     const jpeg = await new SharpEncoder().encode(rawFrame('I420'), 90);
     expect(await psnr(jpeg)).toBeGreaterThan(30);
   });
+});
+
+describe('limited-range capture (HDMI bridges send 16..235)', () => {
+  const encoders = {
+    turbojpeg: () => new TurboJpegEncoder(),
+    'worker pool': () => new WorkerPoolEncoder(1),
+    sharp: () => new SharpEncoder(),
+  };
+  for (const [name, make] of Object.entries(encoders)) {
+    for (const format of ['UYVY', 'NV12', 'I422'] as const) {
+      it(`${name}, ${format}: expanded to full range, so blacks are black and whites white`, async () => {
+        const enc = make();
+        await enc.start();
+        try {
+          const limited = rawFrame(format, 'limited');
+          const expanded = await psnr(await enc.encode(limited, 90));
+          // The same samples read as if they were full range: the washed-out picture users would see.
+          const asIs = await psnr(await enc.encode({ ...limited, range: 'full' }, 90));
+          expect(expanded).toBeGreaterThan(30);
+          expect(expanded - asIs).toBeGreaterThan(6);
+        } finally {
+          await enc.stop();
+        }
+      });
+    }
+  }
 });

@@ -60,3 +60,14 @@ describe('V4L2 ABI declarations', () => {
     expect(abi.fourccName(abi.fourcc('NM12'))).toBe('NM12');
   });
 });
+
+describe('sample range from the negotiated format', () => {
+  it('follows V4L2: limited by default for YUV, full when the driver says so or for JPEG', async () => {
+    const { quantizationRange } = await import('../../../src/video/v4l2/device.js');
+    expect(quantizationRange('UYVY', 1 /* SMPTE170M */, 0 /* DEFAULT */)).toBe('limited');
+    expect(quantizationRange('NM12', 3 /* REC709 */, 2 /* LIM_RANGE */)).toBe('limited');
+    expect(quantizationRange('NV12', 1, 1 /* FULL_RANGE */)).toBe('full');
+    expect(quantizationRange('YUYV', 7 /* JPEG */, 0)).toBe('full');
+    expect(quantizationRange('MJPG', 0, 0)).toBe('full');
+  });
+});
