@@ -6,6 +6,8 @@
 export interface AddonOptions {
   video_device: string;
   video_format: string;
+  /** Optional: add-on configs saved before it existed lack it. */
+  video_range?: string;
   video_fps: number;
   jpeg_quality: number;
   edid: string;
@@ -43,6 +45,7 @@ export function addonConfig(
       source: 'auto',
       device: o.video_device,
       format: o.video_format,
+      range: o.video_range ?? 'auto',
       fps: o.video_fps,
       quality: o.jpeg_quality,
       edid,

@@ -62,6 +62,11 @@ describe('Home Assistant add-on', () => {
     expect(config.paths.state).toBe('/data');
     const none = addonConfig({ ...(addon.options as AddonOptions), edid: 'none' }, null);
     expect(loadConfig({ overrides: none }).config.mqtt.url).toBe('');
+    // The sample range option passes through; a config saved before it existed means auto.
+    const limited = addonConfig({ ...(addon.options as AddonOptions), video_range: 'limited' }, null);
+    expect(loadConfig({ overrides: limited }).config.video.range).toBe('limited');
+    const { video_range: _, ...older } = addon.options as AddonOptions;
+    expect(loadConfig({ overrides: addonConfig(older, null) }).config.video.range).toBe('auto');
   });
 
   it('run.sh starts the real daemon from options.json and the (fake) Supervisor broker', async () => {
