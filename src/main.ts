@@ -158,8 +158,7 @@ export async function createApp(o: AppOptions): Promise<App> {
       store,
       version: o.version,
       onMacroEvent: (l) => macros.onEvent(l),
-      // `mqtt` is built below; this runs only at scrape time, after createApp returned.
-      mqttConnected: config.mqtt.url ? () => mqtt.connected : undefined,
+      mqtt: config.mqtt.url !== '',
     }),
   );
   // Over 64 KiB a message gets an error reply (ws.ts); only past 1 MiB does the socket close (1009).

@@ -7,8 +7,8 @@ import type { StateStore } from '../core/state.js';
 export interface MetricsDeps {
   store: StateStore<AppState>;
   onMacroEvent: (listener: (e: MacroEvent) => void) => () => void;
-  /** Read at scrape time; absent when the daemon has no broker configured. */
-  mqttConnected?: () => boolean;
+  /** MQTT figures only with a broker configured: a 0 would otherwise look like an outage. */
+  mqtt: boolean;
   version: string;
 }
 
@@ -29,6 +29,35 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsDeps): void {
         this.set(read());
       },
     });
+  // Cumulative figures the state keeps are counters (`_total`), so Prometheus' rate() works on them.
+  const counterOf = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  // Events the state only shows as a current value are counted as they happen.
+  const counted = (name: string, help: string) => new Counter({ name, help, registers: [registry] });
+  const hidErrors = counted('kvmr0ck_hid_errors_total', 'Times the HID sink went offline with an error');
+  const mqttDrops = deps.mqtt
+    ? counted('kvmr0ck_mqtt_disconnects_total', 'Times the MQTT connection was lost')
+    : null;
+  const unsubscribe = deps.store.subscribe((slice, value, previous) => {
+    if (slice === 'hid') {
+      const [v, p] = [value as AppState['hid'], previous as AppState['hid']];
+      if (v.error !== null && v.error !== p.error) hidErrors.inc();
+    } else if (slice === 'mqtt') {
+      const [v, p] = [value as AppState['mqtt'], previous as AppState['mqtt']];
+      if (p.connected && !v.connected) mqttDrops?.inc();
+    }
+  });
+  app.addHook('onClose', async () => {
+    unsubscribe();
+  });
   new Gauge({
     name: 'kvmr0ck_info',
     help: 'Version of the daemon',
@@ -40,13 +69,13 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsDeps): void {
   gauge('kvmr0ck_video_encode_fps', 'Frames encoded per second', () => s().video.encodeFps);
   gauge('kvmr0ck_video_encode_ms_p50', 'Median JPEG encode time, ms', () => s().video.encodeMsP50);
   gauge('kvmr0ck_video_encode_ms_p95', '95th percentile JPEG encode time, ms', () => s().video.encodeMsP95);
-  gauge(
-    'kvmr0ck_video_dropped_frames',
+  counterOf(
+    'kvmr0ck_video_dropped_frames_total',
     'Frames dropped because the encoder was busy',
     () => s().video.droppedFrames,
   );
-  gauge(
-    'kvmr0ck_video_unchanged_frames',
+  counterOf(
+    'kvmr0ck_video_unchanged_frames_total',
     'Frames skipped as identical to the previous one',
     () => s().video.unchangedFrames,
   );
@@ -60,14 +89,16 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsDeps): void {
   gauge('kvmr0ck_hid_error', '1 while the HID sink is offline because of an error', () =>
     s().hid.error === null ? 0 : 1,
   );
-  gauge('kvmr0ck_hid_reports_written', 'HID reports written since start', () => s().hid.reportsWritten);
+  counterOf('kvmr0ck_hid_reports_written_total', 'HID reports written', () => s().hid.reportsWritten);
   gauge('kvmr0ck_hid_keys_held', 'Keys currently held on the target', () => s().hid.keysHeld);
   gauge('kvmr0ck_usb_configured', '1 when the target has configured the USB gadget', () =>
     s().usb.state === 'configured' ? 1 : 0,
   );
-  const mqttConnected = deps.mqttConnected;
-  if (mqttConnected) {
-    gauge('kvmr0ck_mqtt_connected', '1 while connected to the MQTT broker', () => (mqttConnected() ? 1 : 0));
+  if (deps.mqtt) {
+    gauge('kvmr0ck_mqtt_connected', '1 while connected to the MQTT broker', () =>
+      s().mqtt.connected ? 1 : 0,
+    );
+    gauge('kvmr0ck_mqtt_queued', 'Results and events held while disconnected', () => s().mqtt.queued);
   }
   const runs = new Counter({
     name: 'kvmr0ck_macro_runs_total',

@@ -105,7 +105,7 @@ describe('/metrics', () => {
     ]) {
       expect(text).toContain(m);
     }
-    expect(text).toMatch(/kvmr0ck_hid_reports_written [1-9]/);
+    expect(text).toMatch(/kvmr0ck_hid_reports_written_total [1-9]/);
     expect(text).toMatch(/# TYPE kvmr0ck_video_encode_ms_p50 gauge/);
   });
 });

@@ -5,14 +5,14 @@ import { initialAppState } from '../../../src/core/app-state.js';
 import { StateStore } from '../../../src/core/state.js';
 import { metricsRoutes } from '../../../src/http/metrics.js';
 
-async function setup(mqttConnected?: () => boolean) {
+async function setup(mqtt = false) {
   const store = new StateStore(initialAppState());
   const listeners: ((e: MacroEvent) => void)[] = [];
   const app = Fastify();
   metricsRoutes(app, {
     store,
     version: '1.2.3',
-    mqttConnected,
+    mqtt,
     onMacroEvent: (l) => {
       listeners.push(l);
       return () => {};
@@ -40,11 +40,25 @@ describe('GET /metrics', () => {
       'kvmr0ck_video_encode_ms_p95 4.2',
       'kvmr0ck_stream_clients 3',
       'kvmr0ck_stream_sent_fps 90',
-      'kvmr0ck_hid_reports_written 17',
+      'kvmr0ck_hid_reports_written_total 17',
       'kvmr0ck_hid_error 1',
+      '# TYPE kvmr0ck_hid_reports_written_total counter',
     ]) {
       expect(text).toContain(line);
     }
+  });
+
+  it('counts HID errors and MQTT disconnects as they happen', async () => {
+    const { store, scrape } = await setup(true);
+    store.patch('hid', { online: false, error: 'ESHUTDOWN: the host went away' });
+    store.patch('hid', { online: true, error: null });
+    store.patch('hid', { online: false, error: 'ENOENT: /dev/hidg0 is gone' });
+    store.patch('mqtt', { enabled: true, connected: true });
+    store.patch('mqtt', { connected: false, queued: 2 });
+    const text = await scrape();
+    expect(text).toContain('kvmr0ck_hid_errors_total 2');
+    expect(text).toContain('kvmr0ck_mqtt_disconnects_total 1');
+    expect(text).toContain('kvmr0ck_mqtt_queued 2');
   });
 
   it('counts macro runs by result, not starts', async () => {
@@ -61,10 +75,9 @@ describe('GET /metrics', () => {
   });
 
   it('reports MQTT connected only when a broker is configured', async () => {
-    let up = false;
-    const withBroker = await setup(() => up);
+    const withBroker = await setup(true);
     expect(await withBroker.scrape()).toContain('kvmr0ck_mqtt_connected 0');
-    up = true;
+    withBroker.store.patch('mqtt', { enabled: true, connected: true });
     expect(await withBroker.scrape()).toContain('kvmr0ck_mqtt_connected 1');
     expect(await (await setup()).scrape()).not.toContain('kvmr0ck_mqtt_connected');
   });
