@@ -1,18 +1,12 @@
 #!/usr/bin/env node
-// Scans test output for the canary secrets of test/helpers/secrets.ts: files and directories given
-// as arguments (a directory is read recursively). Prints where a secret was found, never the
+// Scans test output for the canary secrets of test/helpers/secrets.json: files and directories
+// given as arguments (a directory is read recursively). Prints where a secret was found, never the
 // secret itself, and exits 1 if one was.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const source = readFileSync(path.join(root, 'test/helpers/secrets.ts'), 'utf8');
-const secrets = [...source.matchAll(/^\s+(\w+): '([^']{8,})',$/gm)].map((m) => ({ name: m[1], value: m[2] }));
-if (secrets.length < 3) {
-  console.error('scan-secrets: could not read the canaries from test/helpers/secrets.ts');
-  process.exit(2);
-}
+const canaries = JSON.parse(readFileSync(new URL('../test/helpers/secrets.json', import.meta.url), 'utf8'));
+const secrets = Object.entries(canaries).map(([name, value]) => ({ name, value }));
 
 const files = [];
 const walk = (p) => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,10 +65,16 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
   let out = '';
   // With KVMR0CK_TEST_OUTPUT set (scripts/test.sh does), every daemon's output is kept there for
   // the run-wide secrets scan.
+  // Written synchronously to one open file: a worker that exits right after a test loses nothing.
   const keepDir = process.env.KVMR0CK_TEST_OUTPUT;
-  if (keepDir) mkdirSync(keepDir, { recursive: true });
+  let keepFd: number | null = null;
+  if (keepDir) {
+    mkdirSync(keepDir, { recursive: true });
+    keepFd = openSync(path.join(keepDir, `daemon-${proc.pid}.log`), 'a');
+    proc.on('close', () => closeSync(keepFd!));
+  }
   const keep = (d: Buffer) => {
-    if (keepDir) appendFileSync(path.join(keepDir, `daemon-${proc.pid}.log`), d);
+    if (keepFd !== null) writeSync(keepFd, d);
   };
   const logs: Record<string, unknown>[] = [];
   let buf = '';
