@@ -15,6 +15,14 @@ export type PixelFormat =
   | 'I422' // 422P: three planes Y, Cb, Cr, 4:2:2
   | 'MJPEG'; // compressed, passed through
 
+/**
+ * Quantization of Y'CbCr samples (V4L2 `v4l2_quantization`). HDMI bridges send `limited` ("studio
+ * swing": Y 16..235, Cb/Cr 16..240; the TC358743 driver programs BT.601 limited for UYVY). JPEG
+ * (JFIF) reads every sample as full range, so limited frames are expanded before encoding
+ * (native/range.ts), or blacks show as dark grey and whites as light grey.
+ */
+export type SampleRange = 'full' | 'limited';
+
 export interface Frame {
   format: PixelFormat;
   width: number;
@@ -34,11 +42,8 @@ export interface Frame {
   sequence: number;
   /** Monotonic ms (performance.now()) when the frame was received from the device. */
   capturedAt: number;
-  /**
-   * Quantization of the samples (V4L2 `quantization`): `limited` is expanded to the full range JPEG
-   * uses before encoding (see native/range.ts). Absent: full.
-   */
-  range?: 'full' | 'limited';
+  /** Absent: full. */
+  range?: SampleRange;
   /** Gives the buffer back to the source. Call exactly once; the frame is invalid afterwards. */
   release(): void;
 }
@@ -52,8 +57,8 @@ export interface SourceStatus {
   format: PixelFormat | '';
   /** Nominal frame rate of the source (from DV timings or the configured rate). */
   fps: number;
-  /** Quantization of the frames (see Frame.range); absent: full. */
-  range?: 'full' | 'limited';
+  /** Of the frames that follow; absent: full. */
+  range?: SampleRange;
 }
 
 export interface FrameConsumer {

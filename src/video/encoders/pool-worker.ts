@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { Frame, PixelFormat } from '../types.js';
+import type { Frame, PixelFormat, SampleRange } from '../types.js';
 import { TurboJpegEncoder } from './turbojpeg.js';
 
 /** A job as posted by the pool: the frame's planes were copied, back to back, into `shared`. */
@@ -12,7 +12,7 @@ export interface EncodeJob {
   strides: number[];
   planeLengths: number[];
   quality: number;
-  range?: 'full' | 'limited';
+  range?: SampleRange;
 }
 
 export type EncodeResult = { id: number; jpeg: ArrayBuffer; ms: number } | { id: number; error: string };

@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-import type { PixelFormat } from '../types.js';
+import type { PixelFormat, SampleRange } from '../types.js';
 import * as A from './abi.js';
 import { ERRNO, type Libc, loadLibc, MAP_SHARED, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE } from './libc.js';
 
@@ -36,7 +36,7 @@ export interface NegotiatedFormat {
   /** Memory planes per buffer: 1 single-planar, 2+ for NV12M and friends. */
   memPlanes: number;
   /** From the driver's `quantization` (V4L2_QUANTIZATION_*). */
-  range: 'full' | 'limited';
+  range: SampleRange;
 }
 
 /** V4L2 fourcc → the pipeline's pixel format. Multi-planar variants (NM12) map to their layout. */
@@ -216,7 +216,7 @@ export class V4l2Device {
     height: number,
     strides: number[],
     memPlanes: number,
-    range: 'full' | 'limited',
+    range: SampleRange,
   ): NegotiatedFormat {
     const format = FOURCC_FORMAT[name];
     if (!format) throw new Error(`the device chose ${name}, which kvmr0ck cannot encode`);
@@ -328,11 +328,7 @@ export class V4l2Device {
  * What range the samples are in. V4L2 "Colorspaces": V4L2_QUANTIZATION_DEFAULT means limited
  * range for Y'CbCr, except with the JPEG colorspace (full); MJPEG frames are JPEGs already.
  */
-export function quantizationRange(
-  fourcc: string,
-  colorspace: number,
-  quantization: number,
-): 'full' | 'limited' {
+export function quantizationRange(fourcc: string, colorspace: number, quantization: number): SampleRange {
   if (fourcc === 'MJPG' || fourcc === 'JPEG') return 'full';
   if (quantization === A.V4L2_QUANTIZATION_FULL_RANGE) return 'full';
   if (quantization === A.V4L2_QUANTIZATION_LIM_RANGE) return 'limited';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { type Logger, OnceLogger } from '../../core/log.js';
-import type { Frame, FrameConsumer, FrameSource, SourceStatus } from '../types.js';
+import type { Frame, FrameConsumer, FrameSource, SampleRange, SourceStatus } from '../types.js';
 import { chooseFormat } from './choose.js';
 import { type NegotiatedFormat, V4l2Device, V4l2Error } from './device.js';
 import { POLLERR, POLLIN, POLLPRI } from './libc.js';
@@ -20,7 +20,7 @@ export interface V4l2SourceOptions {
   /** EDID file (hex text or binary) to load into the bridge at open; empty: leave it. */
   edidFile: string;
   /** `auto`: what the driver reports; otherwise this range (video.range). */
-  range?: 'auto' | 'full' | 'limited';
+  range?: 'auto' | SampleRange;
   clock: Clock;
   log: Logger;
 }
