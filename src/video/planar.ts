@@ -37,13 +37,16 @@ export class PlanarScratch {
  * (UYVY/YUYV) is unpacked. libyuv does the splitting when present, else plain JS.
  */
 export function toPlanar(frame: Frame, scratch: PlanarScratch, useLibYuv = true): Planar {
-  const p = planar(frame, scratch, useLibYuv);
-  if (frame.range !== 'limited') return p;
-  scratch.expander ??= new RangeExpander();
-  return { ...p, planes: scratch.expander.planes(p.planes) };
+  if (frame.range !== 'limited') return planar(frame, (y, c) => scratch.get(y, c), useLibYuv);
+  // Limited range: unpack straight into the expander's memory, then expand there.
+  const x = (scratch.expander ??= new RangeExpander());
+  const p = planar(frame, (y, c) => x.scratch(y, c), useLibYuv);
+  return { ...p, planes: x.planes(p.planes) };
 }
 
-function planar(frame: Frame, scratch: PlanarScratch, useLibYuv: boolean): Planar {
+type Scratch = (ySize: number, cSize: number) => [Uint8Array, Uint8Array, Uint8Array];
+
+function planar(frame: Frame, scratch: Scratch, useLibYuv: boolean): Planar {
   const { width: w, height: h, format } = frame;
   const p = logicalPlanes(frame);
   const s = frame.strides;
@@ -62,7 +65,7 @@ function planar(frame: Frame, scratch: PlanarScratch, useLibYuv: boolean): Plana
     case 'NV61': {
       const ch = format === 'NV12' || format === 'NV21' ? h / 2 : h;
       const cw = w / 2;
-      const [, a, b] = scratch.get(0, cw * ch);
+      const [, a, b] = scratch(0, cw * ch);
       // NV21/NV61 store Cr first: splitting into (v, u) instead of (u, v) undoes that.
       const [u, v] = format === 'NV21' || format === 'NV61' ? [b, a] : [a, b];
       const uvStride = s[1] ?? s[0]!;
@@ -77,7 +80,7 @@ function planar(frame: Frame, scratch: PlanarScratch, useLibYuv: boolean): Plana
     case 'UYVY':
     case 'YUYV': {
       const cw = w / 2;
-      const [y, u, v] = scratch.get(w * h, cw * h);
+      const [y, u, v] = scratch(w * h, cw * h);
       if (yuv) (format === 'UYVY' ? yuv.UYVYToI422 : yuv.YUY2ToI422)(p[0]!, s[0]!, y, w, u, cw, v, cw, w, h);
       else unpackJs(p[0]!, s[0]!, y, u, v, w, h, format === 'UYVY');
       return { planes: [y, u, v], strides: [w, cw, cw], subsamp: TJSAMP_422 };

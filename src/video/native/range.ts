@@ -1,12 +1,6 @@
 import { RANGE_WASM_BASE64 } from './range-wasm.js';
 
-/**
- * Quantization of Y'CbCr samples (V4L2 `v4l2_quantization`). HDMI bridges send `limited` ("studio
- * swing": Y 16..235, Cb/Cr 16..240); the TC358743 driver programs BT.601 limited output for UYVY.
- * JPEG (JFIF) decoders read every sample as full range 0..255, so limited frames are expanded
- * before encoding, or blacks show as dark grey and whites as light grey.
- */
-export type Range = 'full' | 'limited';
+// Limited- to full-range expansion of Y'CbCr before JPEG encoding (see SampleRange in ../types.ts).
 
 interface Coefficients {
   offset: number;
@@ -30,11 +24,13 @@ const LUT_C = Uint8Array.from({ length: 256 }, (_, v) => expandSample(v, true));
 
 type ExpandFn = (ptr: number, len: number, offset: number, k: number, bias: number) => void;
 
+const align16 = (n: number) => (n + 15) & ~15;
+
 /**
- * Expands limited-range planes to full range with WebAssembly SIMD (16 samples per step): ~1.1 ms
- * for a 1080p frame, 15-18× faster than JS table lookups, +13-15% on a whole encode (`npm run
- * bench`). Planes are copied into the module's memory, expanded in place, and handed to the
- * encoder from there.
+ * Expands limited-range planes to full range with WebAssembly SIMD (16 samples per step): ~0.7 ms
+ * for a 1080p frame, 15-18× faster than JS table lookups (`npm run bench`). Planes must be in the
+ * module's memory to be expanded: scratch planes are handed out there (`scratch`), so only planes
+ * passed through from the capture buffer (NV12's Y, I420) are copied in.
  * One per encoder thread; the views it returns are valid until its next call.
  */
 export class RangeExpander {
@@ -48,25 +44,43 @@ export class RangeExpander {
     this.expand = instance.exports.expand as ExpandFn;
   }
 
+  /** Y, Cb and Cr scratch planes inside the module's memory. */
+  scratch(ySize: number, cSize: number): [Uint8Array, Uint8Array, Uint8Array] {
+    const at = [0, align16(ySize), align16(ySize) + align16(cSize)];
+    this.reserve(at[2]! + cSize);
+    const b = this.memory.buffer;
+    return [new Uint8Array(b, 0, ySize), new Uint8Array(b, at[1], cSize), new Uint8Array(b, at[2], cSize)];
+  }
+
+  /** Expands Y, Cb, Cr; planes outside the module's memory are copied in first (after the others). */
   planes(planes: readonly [Uint8Array, Uint8Array, Uint8Array]): [Uint8Array, Uint8Array, Uint8Array] {
-    const sizes = planes.map((p) => (p.length + 15) & ~15);
-    const need = sizes[0]! + sizes[1]! + sizes[2]!;
-    const have = this.memory.buffer.byteLength;
-    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
-    const out: Uint8Array[] = [];
-    let at = 0;
-    for (let i = 0; i < 3; i++) {
-      const src = planes[i]!;
-      const dst = new Uint8Array(this.memory.buffer, at, src.length);
-      dst.set(src);
+    const inside = planes.map((p) => p.buffer === this.memory.buffer);
+    // Read before growing: a view into the old buffer reads as empty once the memory grows.
+    const lengths = planes.map((p) => p.length);
+    let free = align16(Math.max(0, ...planes.map((p, i) => (inside[i] ? p.byteOffset + lengths[i]! : 0))));
+    const offsets = planes.map((p, i) => {
+      if (inside[i]) return p.byteOffset;
+      const at = free;
+      free += align16(p.length);
+      return at;
+    });
+    // Growing detaches views into the old buffer, but keeps its bytes: views are made afterwards.
+    this.reserve(free);
+    return planes.map((src, i) => {
+      const n = lengths[i]!;
+      const dst = new Uint8Array(this.memory.buffer, offsets[i], n);
+      if (!inside[i]) dst.set(src);
       const c = i === 0 ? LUMA : CHROMA;
-      this.expand(at, src.length, c.offset, c.k, c.bias);
+      this.expand(offsets[i]!, n, c.offset, c.k, c.bias);
       const lut = i === 0 ? LUT_Y : LUT_C;
-      for (let j = src.length & ~15; j < src.length; j++) dst[j] = lut[dst[j]!]!;
-      out.push(dst);
-      at += sizes[i]!;
-    }
-    return out as [Uint8Array, Uint8Array, Uint8Array];
+      for (let j = n & ~15; j < n; j++) dst[j] = lut[dst[j]!]!;
+      return dst;
+    }) as [Uint8Array, Uint8Array, Uint8Array];
+  }
+
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
   }
 }
 

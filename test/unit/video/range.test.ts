@@ -39,6 +39,20 @@ describe('limited to full range expansion', () => {
     expect([y[0], c[0]]).toEqual([16, 240]);
   });
 
+  it('expands scratch planes in place and copies the others in, even when that grows the memory', () => {
+    const x = new RangeExpander();
+    // A first 1080p NV12 frame: chroma split into scratch, the Y plane passed through from capture.
+    const [, u, v] = x.scratch(0, 960 * 540);
+    u.fill(240);
+    v.fill(16);
+    const y = new Uint8Array(1920 * 1080).fill(235);
+    const [ey, eu, ev] = x.planes([y, u, v]);
+    expect([ey.length, eu.length, ev.length]).toEqual([y.length, 960 * 540, 960 * 540]);
+    expect([ey[0], ey.at(-1), eu[0], eu.at(-1), ev.at(-1)]).toEqual([255, 255, 255, 255, ev[0]]);
+    expect(ev[0]).toBeLessThanOrEqual(1);
+    expect(y[0]).toBe(235);
+  });
+
   it('ships the module compiled from range.wat (regenerate with scripts/gen-wasm.ts)', async () => {
     expect(Buffer.from(await compileRangeWat()).toString('base64')).toBe(RANGE_WASM_BASE64);
   });
