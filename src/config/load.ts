@@ -5,6 +5,7 @@ import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { KvmError } from '../core/errors.js';
+import { redactUrl } from '../core/log.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** One thing wrong with the configuration, with where it came from. */
@@ -263,8 +264,7 @@ const SECRET_KEY = /(^|_)(password|token|secret)$/i;
 
 function show(v: unknown): string {
   if (typeof v === 'string') {
-    // A broker URL may carry user:password@; the password never goes into an error message.
-    const safe = v.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
+    const safe = redactUrl(v);
     return JSON.stringify(safe.length > 60 ? safe.slice(0, 57) + '...' : safe);
   }
   if (v === undefined) return 'nothing';
@@ -274,17 +274,12 @@ function show(v: unknown): string {
   return String(v);
 }
 
-function kindOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  return typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
-}
-
-function typeName(v: unknown): string {
+/** What was given: its kind, and for a scalar its value unless `hide` (a secret's). */
+function typeName(v: unknown, hide = false): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${show(v)}`;
+  return hide ? `a ${typeof v}` : `${typeof v} ${show(v)}`;
 }
 
 /** Turns a schema violation into a sentence a user can act on. */
@@ -292,8 +287,8 @@ function describe(err: ValueError): string {
   const key = err.path.split('/').pop() ?? '';
   // A secret's value is described by its kind only ("got a number"), never shown.
   const secret = SECRET_KEY.test(key);
-  const v = () => (secret ? kindOf(err.value) : show(err.value));
-  const t = () => (secret ? kindOf(err.value) : typeName(err.value));
+  const v = () => (secret ? typeName(err.value, true) : show(err.value));
+  const t = () => typeName(err.value, secret);
   const s = err.schema as Record<string, unknown>;
   const range = () => {
     const min = s.minimum ?? s.exclusiveMinimum;

@@ -27,6 +27,11 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
 ];
 
+/** A URL without its user:password@ (broker URLs may carry them), for logs and error messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
 export function createLogger(opts: LogOptions): Logger {
   const dest = opts.destination ?? process.stdout;
   const pretty =

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { errorMessage, KvmError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
+import { type Logger, redactUrl } from '../core/log.js';
 import type { MqttConfig } from './config.js';
 
 export interface BrokerHandlers {
@@ -22,11 +22,6 @@ const MAX_QUEUED = 200;
  * at the same moment, and a message sent before they are back is lost to them.
  */
 const FLUSH_DELAY_MS = 1000;
-
-/** The broker URL without user:password@, for logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
-}
 
 export function readPassword(c: MqttConfig): string | undefined {
   if (c.password_file !== '') {

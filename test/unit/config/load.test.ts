@@ -73,6 +73,7 @@ describe('config loading', () => {
     expect(msg).toContain(`${f}:2: mqtt.password: must be a string, got a number`);
     expect(msg).toContain(`${f}:5: auth.token: must be a string, got a list`);
     expect(msg).toContain(`${f}:3: mqtt.url: must be a broker URL such as mqtt://host:1883`);
+    expect(msg).toContain(`got "mqtt://"`);
     for (const secret of ['31415926', 'hunter2', 'abc123']) expect(msg).not.toContain(secret);
   });
 

@@ -2,8 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/core/log.js';
-import { BrokerConnection, redactUrl } from '../../../src/mqtt/client.js';
+import { createLogger, redactUrl } from '../../../src/core/log.js';
+import { BrokerConnection } from '../../../src/mqtt/client.js';
 import { type MqttConfig, MqttConfigSchema } from '../../../src/mqtt/config.js';
 
 /** A broker that only speaks MQTT 3.1.1: it refuses a v5 CONNECT with reason 132, as old brokers do. */
