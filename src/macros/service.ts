@@ -135,42 +135,12 @@ export class MacroService implements Service, MacroLike {
     for (const l of this.changeListeners) l();
   }
 
-  /**
-   * Reads the secrets file and KVMR0CK_SECRET_* variables. A broken file is a problem naming the
-   * file, line and key, never the text: the YAML parser's message quotes the line, which may hold
-   * a secret.
-   */
+  /** Reads the secrets file and KVMR0CK_SECRET_* variables (these win). */
   private loadSecrets(): MacroProblem[] {
     this.secrets.clear();
-    const problems: MacroProblem[] = [];
     const f = this.o.config.secrets_file;
-    if (f && existsSync(f)) {
-      const text = readFileSync(f, 'utf8');
-      const doc = parseDocument(text, { prettyErrors: false });
-      const err = doc.errors[0];
-      const data: unknown = err ? null : doc.toJS();
-      if (err) {
-        const line = text.slice(0, err.pos[0]).split('\n').length;
-        problems.push({
-          where: line ? `${f}:${line}` : f,
-          macro: '',
-          message: 'secrets file is not valid YAML (the line is not shown: it may hold a secret)',
-        });
-      } else if (data !== null && (typeof data !== 'object' || Array.isArray(data))) {
-        problems.push({ where: f, macro: '', message: 'secrets file must be a mapping of name: value' });
-      } else {
-        for (const [k, v] of Object.entries((data as Record<string, unknown> | null) ?? {})) {
-          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
-            this.secrets.set(k, String(v));
-          else
-            problems.push({
-              where: f,
-              macro: '',
-              message: `secret '${k}' must be a single value, not a list or mapping`,
-            });
-        }
-      }
-    }
+    const { values, problems } = f && existsSync(f) ? readSecretsFile(f) : { values: [], problems: [] };
+    for (const [k, v] of values) this.secrets.set(k, v);
     for (const [k, v] of Object.entries(this.o.env ?? {})) {
       if (k.startsWith('KVMR0CK_SECRET_') && v !== undefined) this.secrets.set(k.slice(15).toLowerCase(), v);
     }
@@ -335,4 +305,38 @@ function runProblem(m: Macro, all: Map<string, Macro>, seen: string[] = []): str
     return null;
   };
   return walk(m.steps);
+}
+
+/**
+ * A YAML mapping of secret names to values. Problems name the file, line and key, never the text:
+ * the YAML parser's own message quotes the line, which may hold a secret.
+ */
+function readSecretsFile(f: string): { values: [string, string][]; problems: MacroProblem[] } {
+  const text = readFileSync(f, 'utf8');
+  const doc = parseDocument(text, { prettyErrors: false });
+  const err = doc.errors[0];
+  if (err) {
+    const line = text.slice(0, err.pos[0]).split('\n').length;
+    const message = 'secrets file is not valid YAML (the line is not shown: it may hold a secret)';
+    return { values: [], problems: [{ where: `${f}:${line}`, macro: '', message }] };
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    return {
+      values: [],
+      problems: [{ where: f, macro: '', message: 'secrets file must be a mapping of name: value' }],
+    };
+  }
+  const values: [string, string][] = [];
+  const problems: MacroProblem[] = [];
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') values.push([k, String(v)]);
+    else
+      problems.push({
+        where: f,
+        macro: '',
+        message: `secret '${k}' must be a single value, not a list or mapping`,
+      });
+  }
+  return { values, problems };
 }
