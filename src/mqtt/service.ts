@@ -62,10 +62,6 @@ export class MqttService implements Service {
     return this.nodeId_;
   }
 
-  get connected(): boolean {
-    return this.conn?.connected ?? false;
-  }
-
   /**
    * For macro steps that publish (the macro service's Publisher). Our own command topics are
    * refused, so a macro cannot make this daemon run commands behind the command checks' back.
@@ -133,7 +129,7 @@ export class MqttService implements Service {
           this.conn!.subscribe([topics.command, `${topics.set}/#`, topics.haStatus]);
           this.scheduleDiscovery();
         },
-        onStatus: (s) => this.o.store.patch('mqtt', { enabled: true, ...s }),
+        onStatus: (s) => this.o.store.patch('mqtt', s),
         onMessage: (topic, payload, packet) => {
           if (topic === topics.haStatus) {
             // HA's birth message is not retained; a restarted HA forgets retained-less state.

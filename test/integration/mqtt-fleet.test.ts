@@ -62,7 +62,7 @@ describe('many kvmr0ck on one broker', () => {
       }
       // Distinct client ids: no session take-over, so every app is still connected.
       await new Promise((r) => setTimeout(r, 500));
-      expect(apps.every((a) => a.mqtt.connected)).toBe(true);
+      expect(apps.every((a) => a.store.get().mqtt.connected)).toBe(true);
     } finally {
       await Promise.all(apps.map((a) => a.stop()));
       await p.close();
