@@ -1,9 +1,19 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
-import { type Daemon, startDaemon } from '../helpers/daemon.js';
+import { type Daemon, mqttEnv, startDaemon } from '../helpers/daemon.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+
+/** Not logged in, the panel sends people to the login page; the token gets them in. */
+async function logIn(page: Page, d: Daemon): Promise<void> {
+  await page.goto(d.url);
+  await page.waitForURL(/\/login$/);
+  await page.fill('#t', d.token);
+  await page.click('button');
+  await page.waitForURL(d.url);
+}
 
 /** The panel as a person uses it: headless Debian Chromium, log in, watch, type. */
 describe('web panel in Chromium', () => {
@@ -20,12 +30,7 @@ describe('web panel in Chromium', () => {
 
   it('logs in, shows the live stream, types on the target, releases keys on focus loss', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(d.url);
-    // Not logged in: the panel sends people to the login page.
-    await page.waitForURL(/\/login$/);
-    await page.fill('#t', d.token);
-    await page.click('button');
-    await page.waitForURL(d.url);
+    await logIn(page, d);
     // The stream image decodes and the status bar fills from the WebSocket.
     await page.waitForFunction(
       () => (document.getElementById('picture') as HTMLImageElement).naturalWidth === 1280,
@@ -106,5 +111,32 @@ describe('web panel in Chromium', () => {
     ]);
 
     await page.screenshot({ path: path.join(tmpdir(), 'kvmr0ck-panel.png') });
+  });
+
+  it('shows MQTT offline while the broker is down and clears it when it comes back', async () => {
+    // Without a broker configured the footer says nothing about MQTT.
+    const page = await browser.newPage();
+    await logIn(page, d);
+    await page.waitForFunction(() => document.getElementById('s-conn')?.textContent === 'connected');
+    expect(await page.textContent('#s-mqtt')).toBe('');
+    await page.close();
+
+    const broker = await startMosquitto();
+    await broker.kill();
+    const withMqtt = await startDaemon({ command: 'demo', env: mqttEnv(broker.url, 'panel') });
+    try {
+      const p2 = await browser.newPage();
+      await logIn(p2, withMqtt);
+      await p2.waitForFunction(() => document.getElementById('s-mqtt')?.textContent === 'MQTT offline');
+      expect(await p2.getAttribute('#s-mqtt', 'class')).toBe('off');
+      await broker.start();
+      await p2.waitForFunction(() => document.getElementById('s-mqtt')?.textContent === 'MQTT', null, {
+        timeout: 15_000,
+      });
+      await p2.close();
+    } finally {
+      await withMqtt.stop('SIGKILL');
+      await broker.stop();
+    }
   });
 });
