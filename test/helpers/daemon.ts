@@ -35,6 +35,15 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
+/** Environment that points a daemon at a broker under a fixed node id, announcing itself at once. */
+export function mqttEnv(brokerUrl: string, node: string): Record<string, string> {
+  return {
+    KVMR0CK_MQTT__URL: brokerUrl,
+    KVMR0CK_MQTT__NODE_ID: node,
+    KVMR0CK_MQTT__DISCOVERY_DELAY_MS: '0',
+  };
+}
+
 /** Starts the built daemon on a free port and waits until it says where it serves. */
 export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-test-'));

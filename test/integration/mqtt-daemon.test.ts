@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon } from '../helpers/daemon.js';
+import { mqttEnv, startDaemon } from '../helpers/daemon.js';
 import { type Broker, probe, startMosquitto } from '../helpers/mosquitto.js';
 
 let broker: Broker;
@@ -18,9 +18,7 @@ describe('the built daemon on a real broker', () => {
     const d = await startDaemon({
       command: 'demo',
       env: {
-        KVMR0CK_MQTT__URL: broker.url,
-        KVMR0CK_MQTT__NODE_ID: node,
-        KVMR0CK_MQTT__DISCOVERY_DELAY_MS: '0',
+        ...mqttEnv(broker.url, node),
         KVMR0CK_HID__TYPE_DELAY_MS: '0',
       },
     });

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, startDaemon } from '../helpers/daemon.js';
+import { type Daemon, mqttEnv, startDaemon } from '../helpers/daemon.js';
 import { type Broker, type Probe, probe, startMosquitto } from '../helpers/mosquitto.js';
+import { until } from '../helpers/wait.js';
 import { recordFigure } from './figures.js';
 
 const TEXT = 'the quick brown fox jumps over the lazy dog 0123456789 '.repeat(2).trim();
@@ -36,14 +37,6 @@ async function apiState(d: Daemon): Promise<{ mqtt: { connected: boolean; queued
   return (await r.json()) as { mqtt: { connected: boolean; queued: number } };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /**
  * The broker dies (SIGKILL, no persistence) while the daemon types a command it got over MQTT, and
  * comes back a few seconds later. Typing goes on (USB does not need the broker); the daemon shows
@@ -63,9 +56,7 @@ describe('broker killed and restarted mid-typing', () => {
     d = await startDaemon({
       command: 'demo',
       env: {
-        KVMR0CK_MQTT__URL: broker.url,
-        KVMR0CK_MQTT__NODE_ID: node,
-        KVMR0CK_MQTT__DISCOVERY_DELAY_MS: '0',
+        ...mqttEnv(broker.url, node),
         KVMR0CK_MQTT__RECONNECT_MIN_MS: '200',
         KVMR0CK_MQTT__RECONNECT_MAX_MS: '1000',
         // 110 characters at 2 reports of 20 ms each: about 4.5 s of typing.

@@ -1,11 +1,13 @@
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect, type MqttClient } from 'mqtt';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Daemon, startDaemon } from '../helpers/daemon.js';
+import { type Daemon, mqttEnv, startDaemon } from '../helpers/daemon.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
+import { until } from '../helpers/wait.js';
 import { recordFigure } from './figures.js';
 import { fdCount, percentile, rssMiB } from './proc.js';
 
@@ -91,9 +93,7 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
     d = await startDaemon({
       command: 'demo',
       env: {
-        KVMR0CK_MQTT__URL: broker.url,
-        KVMR0CK_MQTT__NODE_ID: node,
-        KVMR0CK_MQTT__DISCOVERY_DELAY_MS: '0',
+        ...mqttEnv(broker.url, node),
         KVMR0CK_HID__RECORDING__CAPACITY: '1000',
         KVMR0CK_HID__RECORDING__FILE: reportsFile,
         KVMR0CK_VIDEO__FPS: '5',
@@ -139,16 +139,10 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
     const base = `kvmr0ck/${node}`;
     const clients: MqttClient[] = [];
     for (let c = 0; c < CLIENTS; c++) {
-      const client = connect(broker.url, { protocolVersion: 5, clientId: `rate-${c}` });
-      await new Promise<void>((r, j) => {
-        client.once('connect', () => r());
-        client.once('error', j);
-      });
-      clients.push(client);
+      clients.push(await connectAsync(broker.url, { protocolVersion: 5, clientId: `rate-${c}` }));
     }
     // Results come back on one topic; a separate client listens so publishers are not slowed.
-    const listener = connect(broker.url, { protocolVersion: 5, clientId: 'rate-results' });
-    await new Promise<void>((r) => listener.once('connect', () => r()));
+    const listener = await connectAsync(broker.url, { protocolVersion: 5, clientId: 'rate-results' });
     await listener.subscribeAsync(`${base}/command/result`, { qos: 1 });
     const answers = new Map<string, { n: number; ok: boolean; at: number }>();
     listener.on('message', (_t, payload) => {
@@ -227,10 +221,7 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
         if (msg.t === 'error') errors.push(msg.code ?? '?');
         if (msg.t === 'state') statePushes++;
       });
-      await new Promise<void>((r, j) => {
-        ws.once('open', () => r());
-        ws.once('error', j);
-      });
+      await once(ws, 'open');
       sockets.push(ws);
     }
     const since = readReports(reportsFile).length;
@@ -248,7 +239,7 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
       readReports(reportsFile)
         .slice(since)
         .filter((r) => r.fn === 'mouse_rel').length;
-    await until(() => Promise.resolve(count() >= total), 30_000).catch(() => {});
+    await until(() => count() >= total, 30_000).catch(() => {});
     const rss1 = rssMiB(d.proc.pid!);
     for (const ws of sockets) ws.close();
     recordFigure({
@@ -281,12 +272,4 @@ describe(`${RATE} commands/s for ${SECONDS} s over MQTT and WebSocket (${CLIENTS
 async function metrics(d: Daemon): Promise<string> {
   const r = await fetch(`${d.url}metrics`, { headers: d.authHeaders });
   return r.text();
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { type App, createApp } from '../../src/main.js';
 import { CLI } from '../helpers/daemon.js';
 import { type Broker, type Probe, probe, startMosquitto } from '../helpers/mosquitto.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
+import { until } from '../helpers/wait.js';
 import { recordFigure } from './figures.js';
 
 const S = TEST_SECRETS;
@@ -36,14 +38,6 @@ function headerText(h: Headers): string {
     lines.push(`${k}: ${v}`);
   });
   return lines.join('\n');
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -176,10 +170,7 @@ describe('secrets never leave the daemon', () => {
     // The panel's WebSocket: typing, and typing something untypable.
     const ws = new WebSocket(`${base.replace('http', 'ws')}api/ws`, { headers: auth });
     ws.on('message', (m) => seen.push({ where: 'WebSocket', text: m.toString() }));
-    await new Promise<void>((r, j) => {
-      ws.once('open', () => r());
-      ws.once('error', j);
-    });
+    await once(ws, 'open');
     ws.send(JSON.stringify({ t: 'type', text: S.typed }));
     ws.send(JSON.stringify({ t: 'type', text: `${S.typed}\u00e4`, layout: 'us' }));
     await until(

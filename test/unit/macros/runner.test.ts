@@ -1,9 +1,18 @@
 import { createSocket } from 'node:dgram';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import type { StreamHub } from '../../../src/video/stream-hub.js';
 import { makeMacros } from './helpers.js';
 
 const UP = 'keyboard: 00 00 00 00 00 00 00 00';
+
+/** A captured screen of one colour, as the pipeline would publish it. */
+async function publishScreen(hub: StreamHub, background: { r: number; g: number; b: number }) {
+  const jpeg = await sharp({ create: { width: 160, height: 90, channels: 3, background } })
+    .jpeg()
+    .toBuffer();
+  hub.publish({ jpeg, width: 160, height: 90, sequence: 0, capturedAt: 0, encodedAt: 0, synthetic: false });
+}
 
 describe('macro runner (recording sink, fake clock)', () => {
   it('ctrl_alt_del-style press: modifiers and key down, held, released in reverse', async () => {
@@ -124,20 +133,7 @@ describe('macro runner (recording sink, fake clock)', () => {
       'm.yaml':
         'bios:\n  steps:\n    - repeat:\n        for: 30s\n        until: { still: 1s }\n        steps:\n          - tap: delete\n          - wait: 200ms\n',
     });
-    const frame = (shade: number) =>
-      sharp({ create: { width: 160, height: 90, channels: 3, background: { r: shade, g: shade, b: shade } } })
-        .jpeg()
-        .toBuffer();
-    const publish = async (shade: number) =>
-      t.hub.publish({
-        jpeg: await frame(shade),
-        width: 160,
-        height: 90,
-        sequence: 0,
-        capturedAt: 0,
-        encodedAt: 0,
-        synthetic: false,
-      });
+    const publish = (shade: number) => publishScreen(t.hub, { r: shade, g: shade, b: shade });
     await publish(0);
     t.take();
     const ticket = await t.macros.run('bios', {}, { origin: 'test' });
@@ -172,20 +168,7 @@ describe('macro runner (recording sink, fake clock)', () => {
       'm.yaml':
         'two:\n  steps:\n    - wait_for: { still: 1s, timeout: 10s }\n    - tap: a\n    - wait_for: { still: 2s, timeout: 10s }\n    - tap: b\n',
     });
-    const publish = async (shade: number) =>
-      t.hub.publish({
-        jpeg: await sharp({
-          create: { width: 160, height: 90, channels: 3, background: { r: shade, g: 0, b: 255 - shade } },
-        })
-          .jpeg()
-          .toBuffer(),
-        width: 160,
-        height: 90,
-        sequence: 0,
-        capturedAt: 0,
-        encodedAt: 0,
-        synthetic: false,
-      });
+    const publish = (shade: number) => publishScreen(t.hub, { r: shade, g: 0, b: 255 - shade });
     await publish(0);
     t.take();
     const ticket = await t.macros.run('two', {}, { origin: 'test' });

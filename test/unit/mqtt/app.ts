@@ -39,13 +39,7 @@ export async function startApp(
   return Object.assign(app, { recording: app.sink });
 }
 
-export async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from '../../helpers/wait.js';
 
 /** A macro service stand-in with the MacroLike shape (the real one is another feature). */
 export function fakeMacros(names: string[]) {
