@@ -39,7 +39,8 @@ export class PlanarScratch {
 export function toPlanar(frame: Frame, scratch: PlanarScratch, useLibYuv = true): Planar {
   if (frame.range !== 'limited') return planar(frame, (y, c) => scratch.get(y, c), useLibYuv);
   // Limited range: unpack straight into the expander's memory, then expand there.
-  const x = (scratch.expander ??= new RangeExpander());
+  scratch.expander ??= new RangeExpander();
+  const x = scratch.expander;
   const p = planar(frame, (y, c) => x.scratch(y, c), useLibYuv);
   return { ...p, planes: x.planes(p.planes) };
 }

@@ -16,7 +16,7 @@ const CHROMA: Coefficients = { offset: 128, k: Math.round((255 / 224 / 2) * 3276
 export function expandSample(v: number, chroma: boolean): number {
   const c = chroma ? CHROMA : LUMA;
   const out = Math.floor((2 * (v - c.offset) * c.k + 0x4000) / 32768) + c.bias;
-  return out < 0 ? 0 : out > 255 ? 255 : out;
+  return Math.max(0, Math.min(255, out));
 }
 
 const LUT_Y = Uint8Array.from({ length: 256 }, (_, v) => expandSample(v, false));
