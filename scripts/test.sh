@@ -17,6 +17,8 @@ need cc gcc
 need dtc device-tree-compiler
 need edid-decode edid-decode
 need openssl openssl
+# Screenshots and the panel tests render text: one known font, whatever else the machine has.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 needlib libturbojpeg.so.0 libturbojpeg0
 needlib libyuv.so.0 libyuv0
 needlib libxkbcommon.so.0 libxkbcommon0
@@ -25,9 +27,26 @@ needlib libxkbcommon.so.0 libxkbcommon0
 [ -f /usr/share/X11/locale/en_US.UTF-8/Compose ] || missing+=(libx11-data)
 [ -f /usr/include/linux/videodev2.h ] || missing+=(linux-libc-dev)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "npm test: missing system packages. Install them with:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')" >&2
-  exit 1
+  mkdir -p .cache
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  # A fresh machine (CI, a new contributor) has none of them: install them when we may (root, or
+  # sudo that needs no password), saying what; otherwise stop with the exact command.
+  as=()
+  [ "$(id -u)" -eq 0 ] || as=(sudo -n)
+  if command -v apt-get >/dev/null 2>&1 && "${as[@]}" true 2>/dev/null; then
+    echo "npm test: installing the system packages the tests drive: $pkgs"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { "${as[@]}" apt-get update -q && "${as[@]}" apt-get install -y -q --no-install-recommends $pkgs; } >.cache/apt.log 2>&1; then
+      tail -20 .cache/apt.log >&2
+      echo "npm test: installing failed (log above). Install them with:" >&2
+      echo "  sudo apt-get update && sudo apt-get install -y $pkgs" >&2
+      exit 1
+    fi
+  else
+    echo "npm test: missing system packages. Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y $pkgs" >&2
+    exit 1
+  fi
 fi
 
 t0=$(date +%s)

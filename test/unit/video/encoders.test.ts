@@ -10,7 +10,7 @@ import { TurboJpegEncoder } from '../../../src/video/encoders/turbojpeg.js';
 import { PlanarScratch, toPlanar } from '../../../src/video/planar.js';
 import type { Frame, PixelFormat } from '../../../src/video/types.js';
 
-const FRAME_PNG = path.resolve('../shared/frames/desktop_1280x720.png');
+const FRAME_PNG = path.resolve('test/fixtures/frames/desktop_1280x720.png');
 const W = 1280;
 const H = 720;
 
