@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { newToken, tokenFile, writeToken } from './auth/token-store.js';
+import { initialTokenFile, newToken, tokenFile, writeToken } from './auth/token-store.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { errorMessage, isKvmError } from './core/errors.js';
+import { errnoCode, errorMessage, isKvmError } from './core/errors.js';
 import { createLogger, type Logger } from './core/log.js';
 import { packageRoot } from './core/paths.js';
 import { runGadgetCommand } from './gadget/cli.js';
@@ -18,7 +18,7 @@ Usage:
   kvmr0ck run [--config FILE]          run the daemon (the default command)
   kvmr0ck demo [--config FILE]         run on the built-in test pattern and recording HID sink
   kvmr0ck doctor [--config FILE]       check the board, devices, libraries and broker; explain fixes
-  kvmr0ck passwd [--config FILE]       make a new access token (printed once; restart the daemon)
+  kvmr0ck passwd [--viewer]            make a new admin (or viewer) access token; the daemon takes it at once
   kvmr0ck check-config [FILE]          validate a config file and print every problem
   kvmr0ck gadget up|down|status        build, remove or show the USB HID gadget (configfs; root)
 
@@ -70,7 +70,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'doctor':
       return doctor(values.config ?? defaultConfigFile(env), env);
     case 'passwd':
-      return passwd(values.config ?? defaultConfigFile(env), env);
+      return passwd(values.config ?? defaultConfigFile(env), env, values.viewer === true);
     case 'check-config':
       return checkConfig(positionals[1] ?? values.config ?? defaultConfigFile(env), env);
     default:
@@ -88,6 +88,7 @@ function parse(argv: string[]) {
       port: { type: 'string', short: 'p' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
+      viewer: { type: 'boolean' },
     },
   });
 }
@@ -120,21 +121,31 @@ async function doctor(file: string | undefined, env: NodeJS.ProcessEnv): Promise
   return failed ? 1 : 0;
 }
 
-function passwd(file: string | undefined, env: NodeJS.ProcessEnv): number {
+function passwd(file: string | undefined, env: NodeJS.ProcessEnv, viewer: boolean): number {
   try {
     const { config } = loadConfig({ file, env });
-    if (config.auth.token) {
-      process.stderr.write('kvmr0ck: auth.token is set in the config; change it there instead\n');
+    const role = viewer ? 'viewer' : 'admin';
+    if (viewer ? config.auth.viewer_token : config.auth.token) {
+      process.stderr.write(
+        `kvmr0ck: auth.${viewer ? 'viewer_token' : 'token'} is set in the config; change it there instead\n`,
+      );
       return 1;
     }
+    const dir = config.paths.state;
     const token = newToken();
-    writeToken(config.paths.state, token);
+    writeToken(dir, role, token);
+    // The generated first token is no longer the one to use.
+    if (!viewer) rmSync(initialTokenFile(dir), { force: true });
     process.stdout.write(
-      `New access token (shown once, only its hash is stored in ${tokenFile(config.paths.state)}):\n\n  ${token}\n\nRestart the daemon to use it; the old token stops working then.\n`,
+      `New ${role} access token (shown once; only its hash is kept in ${tokenFile(dir)}):\n\n  ${token}\n\n` +
+        'A running daemon takes it within a few seconds: logins and connections made with the old tokens end then.\n' +
+        (viewer ? 'A viewer sees the picture and state but cannot type, click or run macros.\n' : ''),
     );
     return 0;
   } catch (err) {
-    process.stderr.write(`kvmr0ck: ${errorMessage(err)}\n`);
+    const hint =
+      errnoCode(err) === 'EACCES' ? ' (run it as root or as the kvmr0ck user: sudo kvmr0ck passwd)' : '';
+    process.stderr.write(`kvmr0ck: ${errorMessage(err)}${hint}\n`);
     return 1;
   }
 }
@@ -178,7 +189,18 @@ async function runDaemon(
   log.info(`kvmr0ck ${version} starting (${mode}), config: ${file ?? 'built-in defaults'}`);
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
-    app = await createApp({ config, log, version });
+    app = await createApp({
+      config,
+      log,
+      version,
+      // A generated token is shown to a person at a terminal, never written to the log (journald).
+      announceToken: process.stdout.isTTY
+        ? (token, file) =>
+            process.stdout.write(
+              `\n  Access token: ${token}\n  (also in ${file} until first used; a new one: kvmr0ck passwd)\n\n`,
+            )
+        : undefined,
+    });
     await app.start();
   } catch (err) {
     log.fatal({ err: isKvmError(err) ? err.toJSON() : errorMessage(err) }, 'could not start');
@@ -188,6 +210,8 @@ async function runDaemon(
   log.info(`serving the panel at ${urls.join(' , ')}`);
   const base = urls[0] ?? '';
   log.info(`  stream ${base}stream  snapshot ${base}snapshot.jpg  state ${base}api/state`);
+  // SIGHUP: re-read the tokens now (they are also picked up within a second or two on their own).
+  process.on('SIGHUP', () => app.auth.reload());
   return waitForStop(app, log);
 }
 

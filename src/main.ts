@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
@@ -19,12 +19,14 @@ import { createHidSink } from './hid/sinks.js';
 import type { HidSink } from './hid/types.js';
 import { apiRoutes } from './http/api.js';
 import { authHook, loginRoutes } from './http/auth.js';
+import { boardNames, HostGuard } from './http/hosts.js';
 import { macroRoutes } from './http/macros.js';
 import { metricsRoutes } from './http/metrics.js';
 import { panelRoutes } from './http/panel.js';
 import { createServer } from './http/server.js';
 import { snapshotRoutes } from './http/snapshot.js';
 import { streamRoutes } from './http/stream.js';
+import { loadTls, usesTls } from './http/tls.js';
 import { wsRoutes } from './http/ws.js';
 import { MacroService } from './macros/service.js';
 import { MqttService } from './mqtt/service.js';
@@ -46,6 +48,8 @@ export interface AppOptions {
   encoder?: JpegEncoder;
   /** A stand-in macro service for MQTT's macro entities and commands (tests). */
   macros?: MacroLike;
+  /** Shows a generated access token to the person who started the daemon (CLI, when stdout is a TTY). */
+  announceToken?: (token: string, file: string) => void;
 }
 
 export interface App {
@@ -57,6 +61,7 @@ export interface App {
   readonly server: FastifyInstance;
   readonly mqtt: MqttService;
   readonly macros: MacroService;
+  readonly auth: AuthService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** URLs the server answers on, after start. */
@@ -99,33 +104,45 @@ export async function createApp(o: AppOptions): Promise<App> {
     }),
   });
 
-  const tls = config.server.tls_cert
-    ? { cert: readFileSync(config.server.tls_cert), key: readFileSync(config.server.tls_key) }
-    : null;
-  const server = createServer({ log, tls });
+  const tls = usesTls(config.server);
+  const server = createServer({ log, tls, requestTimeoutMs: config.server.request_timeout_ms });
   const auth = new AuthService({
     ...config.auth,
     stateDir: config.paths.state,
     log: log.child({ component: 'auth' }),
+    announce: o.announceToken,
   });
-  authHook(server, auth);
+  const guard = { auth, hosts: new HostGuard(boardNames(config.server)), tls };
+  authHook(server, guard);
   await server.register(async (scope) => {
-    streamRoutes(scope, hub);
+    streamRoutes(scope, hub, { auth, maxClients: config.server.max_stream_clients });
     snapshotRoutes(scope, hub);
     apiRoutes(scope, { store, version: o.version, recording: sink instanceof RecordingSink ? sink : null });
     panelRoutes(scope);
-    loginRoutes(scope, auth);
+    loginRoutes(scope, guard);
   });
 
   let address: { port: number } | null = null;
   const http: Service = {
     name: 'http',
     async start() {
+      const material = await loadTls(config.server, config.paths.state, log.child({ component: 'tls' }));
+      if (material) (server.server as HttpsServer).setSecureContext(material);
       await server.listen({ host: config.server.host, port: config.server.port });
       const a = server.server.address();
       address = a && typeof a === 'object' ? { port: a.port } : null;
+      if (config.server.ingress_port) {
+        await new Promise<void>((resolve, reject) => {
+          server.ingress.once('error', reject);
+          server.ingress.listen(config.server.ingress_port, config.server.host, () => resolve());
+        });
+      }
     },
     async stop() {
+      if (server.ingress.listening) {
+        server.ingress.closeAllConnections();
+        await new Promise((resolve) => server.ingress.close(resolve));
+      }
       await server.close();
     },
   };
@@ -152,7 +169,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     store,
     log: log.child({ component: 'schedule' }),
   });
-  await server.register(async (scope) => macroRoutes(scope, macros));
+  await server.register(async (scope) => macroRoutes(scope, macros, auth.audit));
   await server.register(async (scope) =>
     metricsRoutes(scope, {
       store,
@@ -163,7 +180,9 @@ export async function createApp(o: AppOptions): Promise<App> {
   );
   // Over 64 KiB a message gets an error reply (ws.ts); only past 1 MiB does the socket close (1009).
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
-  await server.register(async (scope) => wsRoutes(scope, { hid, macros, store }));
+  await server.register(async (scope) =>
+    wsRoutes(scope, { hid, macros, store, auth, maxSessions: config.server.max_ws_sessions }),
+  );
 
   // After http (the panel URL is known), so it stops first and says `offline` while HID still works.
   const mqtt = new MqttService({
@@ -191,6 +210,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     server,
     mqtt,
     macros,
+    auth,
     start: () => lifecycle.start(),
     stop: () => lifecycle.stop(),
     urls,

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
+  | 'BUSY'
   | 'TOO_LARGE'
   | 'UNKNOWN_KEY'
   | 'UNMAPPABLE_CHAR'

@@ -25,6 +25,10 @@ export const REDACT_PATHS = [
   '*.authorization',
   'req.headers.authorization',
   'req.headers.cookie',
+  // Node's parser attaches the raw bytes of a malformed request to the error (fastify logs it at
+  // trace level as 'client error'): they hold the request line with ?token= and every header.
+  'err.rawPacket',
+  '*.rawPacket',
 ];
 
 /** A URL without its user:password@ (broker URLs may carry them), for logs and error messages. */

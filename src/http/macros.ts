@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { AuditEvent } from '../auth/audit.js';
 import type { MacroService } from '../macros/service.js';
 
 /**
@@ -6,7 +7,11 @@ import type { MacroService } from '../macros/service.js';
  * which); progress is in /api/state (`macro`). Nothing here ever returns a macro's steps, which may
  * hold secrets.
  */
-export function macroRoutes(app: FastifyInstance, macros: MacroService): void {
+export function macroRoutes(
+  app: FastifyInstance,
+  macros: MacroService,
+  audit: { write(e: AuditEvent): void },
+): void {
   app.get('/api/macros', async () => ({
     macros: macros.list(),
     problems: macros.loadProblems(),
@@ -41,6 +46,7 @@ export function macroRoutes(app: FastifyInstance, macros: MacroService): void {
     },
     async (req) => {
       const ticket = await macros.run(req.params.name, req.body?.params ?? {}, { origin: `http:${req.ip}` });
+      audit.write({ event: 'macro', name: ticket.name, origin: `http:${req.ip}` });
       return { name: ticket.name, status: ticket.status };
     },
   );

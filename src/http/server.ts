@@ -1,3 +1,6 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
 import { isKvmError } from '../core/errors.js';
@@ -17,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MACRO_CANCELLED: 409,
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  BUSY: 503,
   HID_OFFLINE: 503,
   VIDEO_NO_SIGNAL: 503,
   TIMEOUT: 504,
@@ -31,6 +35,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route registered, for tables generated from the route list (auth, fuzzing). */
     routeList: RouteEntry[];
+    /** The second, plain-HTTP listener for Home Assistant ingress (listened on only when configured). */
+    ingress: http.Server;
+    /** True when the request came in on the ingress listener. */
+    viaIngress(socket: Socket): boolean;
   }
 }
 
@@ -38,8 +46,10 @@ export interface ServerOptions {
   log: Logger;
   /** Largest request body accepted, bytes. */
   bodyLimit?: number;
-  /** PEM certificate and key: serve HTTPS. */
-  tls?: { cert: Buffer; key: Buffer } | null;
+  /** Serve HTTPS; the certificate is set before listening (`server.server.setSecureContext`). */
+  tls?: boolean;
+  /** Headers and body of a request must arrive within this (a slow-body client is cut off). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -47,8 +57,27 @@ export interface ServerOptions {
  * leaves as `{error: {code, message}}` with a status that matches the code.
  */
 export function createServer(opts: ServerOptions): FastifyInstance {
+  const requestTimeout = opts.requestTimeoutMs ?? 15_000;
+  const nodeOpts: http.ServerOptions = {
+    requestTimeout,
+    headersTimeout: Math.min(10_000, requestTimeout),
+    // Node checks the two timeouts above only this often (default 30 s).
+    connectionsCheckingInterval: 1000,
+  };
+  const ingressSockets = new WeakSet<Socket>();
+  let ingress: http.Server | null = null;
   const app = Fastify({
-    ...(opts.tls ? { https: opts.tls } : {}),
+    // Our own servers: Node's request timeouts, and a second listener for ingress that shares the
+    // routes (its WebSocket upgrades are handed to the main server, where @fastify/websocket listens).
+    serverFactory: (handler) => {
+      const main = opts.tls
+        ? https.createServer({ ...nodeOpts }, handler)
+        : http.createServer(nodeOpts, handler);
+      ingress = http.createServer(nodeOpts, handler);
+      ingress.on('connection', (s: Socket) => ingressSockets.add(s));
+      ingress.on('upgrade', (req, socket, head) => main.emit('upgrade', req, socket, head));
+      return main;
+    },
     // pino's Logger is a FastifyBaseLogger; the cast only widens the generic so routes see the base type.
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     // One line per request would drown the log: stream clients and state polling are constant.
@@ -56,7 +85,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // Stream clients hold their sockets forever; stopping must not wait for them.
     forceCloseConnections: true,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
-    // Behind Home Assistant ingress or a reverse proxy the client address comes in X-Forwarded-For.
+    // X-Forwarded-For is never believed: anyone can send it, and trust follows the address that
+    // actually connected (and, for ingress, the listener it came to), so a spoofed header gets nothing.
     trustProxy: false,
     // Errors fastify raises before routing (bad URL encoding, a path parameter over the length
     // limit) answer in the same {error: {code, message}} shape as everything else.
@@ -70,6 +100,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   });
   const routeList: RouteEntry[] = [];
   app.decorate('routeList', routeList);
+  app.decorate('ingress', ingress!);
+  app.decorate('viaIngress', (socket: Socket) => ingressSockets.has(socket));
   app.addHook('onRoute', (r) => {
     for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
       if (method !== 'HEAD') routeList.push({ method, url: r.url });

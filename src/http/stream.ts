@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { AuthService } from '../auth/service.js';
+import { KvmError } from '../core/errors.js';
 import type { StreamHub } from '../video/stream-hub.js';
 
 /** Multipart boundary for /stream; any token works, clients read it from Content-Type. */
@@ -13,7 +15,14 @@ interface StreamQuery {
  * the one I sent, write it, wait for the socket to drain": a slow client skips frames instead of
  * queueing them, and a fast one gets every frame.
  */
-export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
+export interface StreamLimits {
+  auth: AuthService;
+  /** Streams open at once; one more gets a 503 saying so (each 1080p stream can be 100+ Mbit/s). */
+  maxClients: number;
+}
+
+export function streamRoutes(app: FastifyInstance, hub: StreamHub, limits: StreamLimits): void {
+  let open = 0;
   app.get<{ Querystring: StreamQuery }>(
     '/stream',
     {
@@ -26,9 +35,16 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
       },
     },
     async (req, reply) => {
+      if (open >= limits.maxClients) {
+        throw new KvmError(
+          'BUSY',
+          `${open} streams are open, the most allowed (server.max_stream_clients); close one or use /snapshot.jpg`,
+        );
+      }
       const minGap = req.query.fps ? 1000 / req.query.fps : 0;
       const res = reply.raw;
       reply.hijack();
+      open++;
       res.writeHead(200, {
         'Content-Type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
         'Cache-Control': 'no-store, no-cache, must-revalidate, max-age=0',
@@ -43,6 +59,8 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
       res.on('close', close);
       res.on('error', close);
       const removeClient = hub.addClient();
+      // A new token (kvmr0ck passwd) or a revoked session ends the stream it opened.
+      const untrack = req.principal ? limits.auth.track(req.principal, close) : () => {};
       let lastId = 0;
       let lastSentAt = 0;
       try {
@@ -66,6 +84,8 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
           if (!ok) await drained(res, ac.signal);
         }
       } finally {
+        open--;
+        untrack();
         removeClient();
         res.off('close', close);
         if (!res.destroyed) res.end();

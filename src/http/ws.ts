@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { AuthService } from '../auth/service.js';
 import type { AppState } from '../core/app-state.js';
 import { errorMessage, isKvmError, KvmError } from '../core/errors.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
 import { keyNameForCode } from '../hid/browser-codes.js';
 import type { MacroService } from '../macros/service.js';
+import { sameOrigin } from './auth.js';
 
 /** Protocol version; documented in docs/websocket.md. */
 export const WS_VERSION = 1;
@@ -18,15 +20,13 @@ export interface WsDeps {
   hid: HidApi;
   macros: MacroService;
   store: StateStore<AppState>;
+  auth: AuthService;
+  /** Input sessions open at once; one more is closed with 1013 (try again later) and a reason. */
+  maxSessions: number;
 }
 
-function hostOf(origin: string): string | null {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return null; // "null" (sandboxed pages, file:) is no site of ours
-  }
-}
+/** Messages that drive the target: refused to viewers. */
+const CONTROL = new Set(['key', 'mouse_abs', 'mouse_rel', 'buttons', 'wheel', 'type', 'cancel', 'macro']);
 
 type Msg = Record<string, unknown> & { t?: unknown };
 
@@ -43,6 +43,7 @@ const num = (v: unknown, lo: number, hi: number, what: string): number => {
  * `KeyboardEvent.code`, so the target's layout decides the character.
  */
 export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
+  let open = 0;
   app.route({
     method: 'GET',
     url: '/api/ws',
@@ -59,21 +60,41 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         }),
     wsHandler: (socket: WebSocket, req) => {
       // A page on another site must not drive the keyboard with our session cookie (cross-site
-      // WebSocket hijacking). A client that presents the token itself (the HA card in direct mode, on
-      // Home Assistant's origin) proved it holds it, so the check applies to cookie sessions only.
-      const origin = req.headers.origin;
-      const explicitToken =
-        req.headers.authorization !== undefined || (req.query as Record<string, unknown>).token !== undefined;
-      if (origin && !explicitToken && hostOf(origin) !== req.headers.host) {
+      // WebSocket hijacking): browsers send the cookie with any WebSocket to our host, so unless the
+      // connection proved itself with a valid token (the HA card in direct mode, from Home
+      // Assistant's origin), it must come from our own page. With auth off, the same holds.
+      const principal = req.principal ?? { kind: 'open' as const, role: 'viewer' as const };
+      const cross = req.headers.origin !== undefined && !sameOrigin(req);
+      if (cross && principal.kind !== 'token' && principal.kind !== 'ingress') {
         socket.close(1008, 'origin not allowed');
         return;
       }
+      if (open >= deps.maxSessions) {
+        socket.close(1013, `${open} panels are connected, the most allowed (server.max_ws_sessions)`);
+        return;
+      }
+      open++;
+      const address = req.socket.remoteAddress ?? '';
+      const counts = { keys: 0, mouse: 0, typed_chars: 0 };
+      const audit = (phase: 'start' | 'end') =>
+        deps.auth.audit.write({
+          event: 'input_session',
+          phase,
+          address,
+          via: principal.kind,
+          role: principal.role,
+          session: principal.session,
+          ...(phase === 'end' ? counts : {}),
+        });
+      audit('start');
+      // A new token or a revoked session ends the connection it opened (4001: log in again).
+      const untrack = deps.auth.track(principal, (why) => socket.close(4001, why));
       const session = deps.hid.session(`ws-${randomBytes(6).toString('hex')}`);
       let typing: AbortController | null = null;
       const send = (m: object) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
       };
-      send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts() });
+      send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts(), role: principal.role });
       send({ t: 'state', state: deps.store.get() });
       // State goes out per slice, at most every STATE_PUSH_MS with the newest value: typing at
       // 1,000 reports/s would otherwise push the HID counter to every panel 1,000 times a second.
@@ -98,6 +119,9 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         });
       });
       socket.on('close', () => {
+        open--;
+        untrack();
+        audit('end');
         unsubscribe();
         if (pushTimer) clearTimeout(pushTimer);
         typing?.abort();
@@ -116,17 +140,24 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         if (typeof m !== 'object' || m === null || Array.isArray(m))
           throw new KvmError('BAD_REQUEST', 'a message is a JSON object');
         session.keepalive();
+        deps.auth.touch(principal);
+        if (typeof m.t === 'string' && CONTROL.has(m.t) && principal.role !== 'admin') {
+          throw new KvmError('FORBIDDEN', 'this credential may watch but not control (viewer or read-only)');
+        }
         switch (m.t) {
           case 'ping':
             return send({ t: 'pong' });
           case 'key': {
             const key = typeof m.code === 'string' ? keyNameForCode(m.code) : undefined;
             if (!key) throw new KvmError('UNKNOWN_KEY', `unknown key code ${JSON.stringify(m.code)}`);
+            if (m.down === true) counts.keys++;
             return m.down === true ? session.keyDown(key) : session.keyUp(key);
           }
           case 'mouse_abs':
+            counts.mouse++;
             return session.mouseMoveAbs(num(m.x, 0, 1, 'x'), num(m.y, 0, 1, 'y'));
           case 'mouse_rel':
+            counts.mouse++;
             return session.mouseMoveRel(num(m.dx, -4096, 4096, 'dx'), num(m.dy, -4096, 4096, 'dy'));
           case 'buttons':
             return session.mouseButtons({
@@ -141,6 +172,7 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
               throw new KvmError('BAD_REQUEST', `text must be a string of at most ${MAX_TEXT} characters`);
             const layout = typeof m.layout === 'string' ? m.layout : undefined;
             deps.hid.checkText(m.text, layout);
+            counts.typed_chars += [...m.text].length;
             typing?.abort();
             const ac = new AbortController();
             typing = ac;
@@ -165,6 +197,7 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
             const params =
               typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {};
             const ticket = await deps.macros.run(m.name, params, { origin: `web:${req.ip}` });
+            deps.auth.audit.write({ event: 'macro', name: ticket.name, origin: `web:${address}` });
             return send({ t: 'macro', name: ticket.name, status: ticket.status });
           }
           default:
