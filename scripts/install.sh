@@ -40,10 +40,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   if system; then act "install packages: ${missing[*]}" apt-get install -y "${missing[@]}"; else say "would install packages: ${missing[*]}"; fi
 fi
 
-# 2. The daemon, copied only when it differs.
+# 2. The daemon, copied only when it differs. The gadget unit runs it as root, so the code is
+#    root's and nobody else may write it (cp -a would keep the building user as its owner).
+as_root() { [ "$(id -u)" = 0 ]; }
 install_tree() { # src dst
-  if [ -e "$2" ] && diff -rq "$1" "$2" >/dev/null 2>&1; then return; fi
-  act "copy $1 -> $2" bash -c "mkdir -p '$(dirname "$2")' && rm -rf '$2' && cp -a '$1' '$2'"
+  if [ -e "$2" ] && diff -rq "$1" "$2" >/dev/null 2>&1; then
+    if as_root && [ -n "$(find "$2" ! -user 0 -print -quit 2>/dev/null)" ]; then
+      act "give $2 to root" chown -R 0:0 "$2"
+    fi
+    return
+  fi
+  act "copy $1 -> $2" bash -c "mkdir -p '$(dirname "$2")' && rm -rf '$2' && cp -R '$1' '$2' && chmod -R u+rwX,go+rX,go-w '$2' && { [ \$(id -u) != 0 ] || chown -R 0:0 '$2'; }"
 }
 for d in dist config overlays; do install_tree "$SRC/$d" "$R/opt/kvmr0ck/$d"; done
 install_tree "$SRC/src/web" "$R/opt/kvmr0ck/src/web"
@@ -60,8 +67,19 @@ if [ ! -d "$R/opt/kvmr0ck/node_modules" ] || ! cmp -s "$SRC/package-lock.json" "
   fi
 fi
 
-# 3. The config: the user's from the first install on.
-[ -f "$R/etc/kvmr0ck/kvmr0ck.yaml" ] || act "create /etc/kvmr0ck/kvmr0ck.yaml" install -D -m 0644 "$SRC/config/kvmr0ck.yaml" "$R/etc/kvmr0ck/kvmr0ck.yaml"
+# 3. The user, then the config: the user's from the first install on. It may hold tokens and the
+#    broker password: root writes it, the kvmr0ck group reads it, nobody else (0640).
+if system; then
+  id kvmr0ck >/dev/null 2>&1 || act "create user kvmr0ck" useradd --system --user-group --groups video --home-dir /var/lib/kvmr0ck kvmr0ck
+else
+  id kvmr0ck >/dev/null 2>&1 || say "would create user kvmr0ck (groups: video)"
+fi
+conf="$R/etc/kvmr0ck/kvmr0ck.yaml"
+[ -f "$conf" ] || act "create /etc/kvmr0ck/kvmr0ck.yaml" install -D -m 0640 "$SRC/config/kvmr0ck.yaml" "$conf"
+if [ -f "$conf" ] && [ "$(stat -c %a "$conf")" != 640 ]; then act "make $conf mode 0640" chmod 0640 "$conf"; fi
+if [ -f "$conf" ] && getent group kvmr0ck >/dev/null 2>&1 && [ "$(stat -c %G "$conf")" != kvmr0ck ]; then
+  act "give $conf to group kvmr0ck" chgrp kvmr0ck "$conf"
+fi
 
 # 4. Units and the udev rule.
 for f in kvmr0ck.service kvmr0ck-gadget.service; do
@@ -94,13 +112,10 @@ case "$BOARD" in
     else say "then add the overlay: sudo armbian-add-overlay $ov (see overlays/README.md)"; fi ;;
 esac
 
-# 6. User and services (on the real system only).
+# 6. Services (on the real system only).
 if system; then
-  id kvmr0ck >/dev/null 2>&1 || act "create user kvmr0ck" useradd --system --user-group --groups video --home-dir /var/lib/kvmr0ck kvmr0ck
   systemctl is-enabled --quiet kvmr0ck kvmr0ck-gadget 2>/dev/null ||
     act "enable services" bash -c 'systemctl daemon-reload && udevadm control --reload && systemctl enable --now kvmr0ck-gadget kvmr0ck'
-else
-  id kvmr0ck >/dev/null 2>&1 || say "would create user kvmr0ck (groups: video)"
 fi
 
 if [ "$changes" = 0 ]; then say "nothing to change"; else say "$changes change(s)$([ "$DRY" = 1 ] && echo ' (dry run: none made)')"; fi

@@ -17,6 +17,7 @@ need cc gcc
 need dtc device-tree-compiler
 need edid-decode edid-decode
 need openssl openssl
+need systemd-analyze systemd
 # Screenshots and the panel tests render text: one known font, whatever else the machine has.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 needlib libturbojpeg.so.0 libturbojpeg0

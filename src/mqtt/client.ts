@@ -85,6 +85,10 @@ export class BrokerConnection {
       rejectUnauthorized: !c.insecure,
       will: { topic: this.o.availabilityTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     };
+    // MQTT 5 (3.1.4 CONNECT Maximum Packet Size): the broker must not send us anything larger, so
+    // a 200 MB publish on the command topic never reaches this process. 3.1.1 has no such field:
+    // there, set the broker's own max_packet_size (the README says so).
+    if (this.protocol === 5) opts.properties = { maximumPacketSize: c.max_payload_bytes + 1024 };
     if (c.username !== '') opts.username = c.username;
     const password = readPassword(c);
     if (password !== undefined) opts.password = password;
@@ -192,7 +196,9 @@ export class BrokerConnection {
   }
 
   subscribe(topics: string[]): void {
-    this.client?.subscribe(topics, { qos: 1 });
+    // Retain As Published (MQTT 5, 3.8.3.1): a retained command published while we are subscribed
+    // keeps its retain flag, so it is refused like one delivered at subscribe time.
+    this.client?.subscribe(topics, { qos: 1, ...(this.protocol === 5 ? { rap: true } : {}) });
   }
 
   /** Marks us offline (retained) while still connected, then disconnects cleanly. */

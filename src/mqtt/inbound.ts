@@ -31,6 +31,9 @@ const REMEMBERED_IDS = 256;
  * is refused (MQTT 5 brokers already drop messages past their expiry interval); a command id seen
  * before is answered again without running twice, which covers QoS 1 redelivery after a reconnect.
  */
+/** How far a command's `ts` may lie ahead of our clock (two NTP-synced clocks disagree by far less). */
+const MAX_SKEW_MS = 30_000;
+
 export class CommandInbox {
   private readonly seen = new Map<string, CommandResult | null>();
 
@@ -66,13 +69,19 @@ export class CommandInbox {
   private run(cmd: Command, origin: string): void {
     const id = cmd.id ?? null;
     const at = commandTimeMs(cmd.ts);
-    if (cmd.ts !== undefined && (at === null || this.o.now() - at > this.o.maxAgeMs)) {
+    // A command may carry `ts` (replays after a reconnect must not type a password twice): too old,
+    // unreadable, or further ahead than clocks plausibly disagree, it is refused. Without `ts` (Home
+    // Assistant's entity payloads, hand-typed commands) it runs: it was delivered live.
+    if (
+      cmd.ts !== undefined &&
+      (at === null || this.o.now() - at > this.o.maxAgeMs || at - this.o.now() > MAX_SKEW_MS)
+    ) {
       this.o.publishResult(
         failure(
           id,
           new KvmError(
             'COMMAND_REFUSED',
-            `command is older than ${this.o.maxAgeMs / 1000} s (or its ts is unreadable)`,
+            `command ts must be within ${this.o.maxAgeMs / 1000} s before now and ${MAX_SKEW_MS / 1000} s after (clock skew)`,
           ),
         ),
       );

@@ -100,7 +100,7 @@ export class MqttService implements Service {
       executor,
       limits: { maxTextLength: c.max_text_length, maxKeys: c.max_keys, maxPayloadBytes: c.max_payload_bytes },
       maxAgeMs: c.max_command_age_s * 1000,
-      readOnly: c.read_only,
+      readOnly: c.read_only || this.o.config.auth.read_only,
       now: () => this.clock.now(),
       log: this.o.log,
       publishResult: (r: CommandResult) => this.conn?.publishQueued(topics.result, JSON.stringify(r)),
@@ -126,7 +126,11 @@ export class MqttService implements Service {
       handlers: {
         onConnect: () => {
           this.conn!.publish(topics.availability, 'online', { retain: true, qos: 1 });
-          this.conn!.subscribe([topics.command, `${topics.set}/#`, topics.haStatus]);
+          // Read-only subscribes to no command topic at all: nothing sent there even reaches us.
+          const readOnly = c.read_only || this.o.config.auth.read_only;
+          this.conn!.subscribe(
+            readOnly ? [topics.haStatus] : [topics.command, `${topics.set}/#`, topics.haStatus],
+          );
           this.scheduleDiscovery();
         },
         onStatus: (s) => this.o.store.patch('mqtt', s),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,11 +48,35 @@ describe('scripts/install.sh', () => {
     expect(readFileSync(path.join(root, 'etc/systemd/system/kvmr0ck-gadget.service'), 'utf8')).toContain(
       'gadget up',
     );
+    // The config may hold tokens and the broker password: not readable by other users.
+    expect(statSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml')).mode & 0o777).toBe(0o640);
+    // The gadget unit runs this code as root: root owns it and nobody else may write it.
+    const cli = statSync(path.join(root, 'opt/kvmr0ck/dist/src/cli.js'));
+    if (process.getuid?.() === 0) expect(cli.uid).toBe(0);
+    expect(cli.mode & 0o022).toBe(0);
     // The user's config survives a reinstall; nothing else differs, so nothing changes.
-    writeFileSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml'), 'video:\n  quality: 70\n');
+    writeFileSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml'), 'video:\n  quality: 70\n', { mode: 0o640 });
     const second = run('--root', root);
     expect(second).toContain('nothing to change');
     expect(readFileSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml'), 'utf8')).toBe('video:\n  quality: 70\n');
     expect(readFileSync(path.join(root, 'boot', 'firmware', 'config.txt'), 'utf8')).toBe(cfg);
+  });
+});
+
+describe('systemd units', () => {
+  // systemd's own offline scorer (systemd.exec(5) sandboxing), as `systemd-analyze security` on a board.
+  const exposure = (unit: string) => {
+    const out = execFileSync('systemd-analyze', [
+      'security',
+      '--offline=yes',
+      `packaging/${unit}`,
+    ]).toString();
+    const m = /Overall exposure level for \S+: ([\d.]+)/.exec(out);
+    expect(m, out).not.toBeNull();
+    return Number(m![1]);
+  };
+  it('sandbox the daemon to an exposure of at most 3.5 and the root-run gadget unit to at most 2', () => {
+    expect(exposure('kvmr0ck.service')).toBeLessThanOrEqual(3.5);
+    expect(exposure('kvmr0ck-gadget.service')).toBeLessThanOrEqual(2);
   });
 });
