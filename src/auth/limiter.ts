@@ -5,6 +5,8 @@
  */
 export class FailureLimiter {
   private readonly failures = new Map<string, number[]>();
+  /** Checks under way per address: 150 guesses sent at once must not all pass before the first fails. */
+  private readonly pending = new Map<string, number>();
   private lastSweep = 0;
 
   constructor(
@@ -14,12 +16,23 @@ export class FailureLimiter {
     private readonly maxAddresses = 10_000,
   ) {}
 
-  /** True when `ip` may try a credential now. */
-  allows(ip: string): boolean {
-    return this.recent(ip).length < this.perMinute;
+  /** True when `ip` may try a credential now; the try then counts until `end`. */
+  begin(ip: string): boolean {
+    const inFlight = this.pending.get(ip) ?? 0;
+    if (this.recent(ip).length + inFlight >= this.perMinute) return false;
+    this.pending.set(ip, inFlight + 1);
+    return true;
   }
 
-  fail(ip: string): void {
+  /** The try that `begin` allowed is over; a failed one counts for the minute. */
+  end(ip: string, failed: boolean): void {
+    const inFlight = (this.pending.get(ip) ?? 1) - 1;
+    if (inFlight > 0) this.pending.set(ip, inFlight);
+    else this.pending.delete(ip);
+    if (failed) this.fail(ip);
+  }
+
+  private fail(ip: string): void {
     const list = this.recent(ip);
     list.push(this.now());
     this.failures.delete(ip); // re-insert: Map order is then oldest activity first

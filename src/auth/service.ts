@@ -134,16 +134,20 @@ export class AuthService implements Service {
     const digest = sha256(token);
     const known = this.verified.get(digest);
     if (known) return known;
-    if (!this.limiter.allows(ip)) {
+    if (!this.limiter.begin(ip)) {
       this.auditLog.write({ event: 'token_refused', address: ip, reason: 'rate_limited' });
       throw new KvmError(
         'RATE_LIMITED',
         `too many wrong tokens from this address; try again in ${this.limiter.retryAfterS(ip)} s`,
       );
     }
-    const role = token.length > 0 && token.length <= 256 ? await this.match(token) : null;
+    let role: Role | null = null;
+    try {
+      role = token.length > 0 && token.length <= 256 ? await this.match(token) : null;
+    } finally {
+      this.limiter.end(ip, role === null);
+    }
     if (!role) {
-      this.limiter.fail(ip);
       this.auditLog.write({ event: 'token_refused', address: ip, reason: 'wrong' });
       throw new KvmError('UNAUTHORIZED', 'the access token is wrong');
     }

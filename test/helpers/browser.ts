@@ -4,7 +4,7 @@ import { type Browser, chromium } from 'playwright-core';
  * Debian's Chromium, headless, with the background services off: this machine's closed network
  * refuses their connections, and they would only slow the tests down.
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -15,6 +15,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }

@@ -31,8 +31,12 @@ export function figuresTable(): string {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Figure);
-  const cols = ['surface', 'figure', 'value', 'target'] as const;
-  const cell = (r: Figure, c: (typeof cols)[number]) => String(r[c] ?? '');
+  return formatTable(rows as unknown as Record<string, unknown>[], ['surface', 'figure', 'value', 'target']);
+}
+
+/** Rows as aligned columns with a header and a rule (the figures and the security attack table). */
+export function formatTable(rows: Record<string, unknown>[], cols: string[]): string {
+  const cell = (r: Record<string, unknown>, c: string) => String(r[c] ?? '');
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ');
   return [
