@@ -90,7 +90,8 @@ cmp -s "$SRC/packaging/99-kvmr0ck-hidg.rules" "$R/etc/udev/rules.d/99-kvmr0ck-hi
 
 # 5. The board's overlay.
 if [ "$BOARD" = auto ]; then
-  model=$(tr -d '\0' < "$R/proc/device-tree/model" 2>/dev/null || true)
+  # Braces: the redirection's own error (no device tree on a PC) must go to /dev/null too.
+  model=$( { tr -d '\0' < "$R/proc/device-tree/model"; } 2>/dev/null || true)
   case "$model" in
     *"Radxa ZERO 3"*) BOARD=radxa-zero3 ;;
     *"Raspberry Pi"*) BOARD=rpi ;;

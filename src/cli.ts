@@ -43,18 +43,30 @@ function defaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // The words people try first: `kvmr0ck help`, `kvmr0ck version`, `kvmr0ck -v`.
+  let argv = args;
+  if (argv[0] === 'help') argv = ['--help'];
+  if (argv[0] === 'version' || argv[0] === '-v') argv = ['--version'];
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (err) {
-    process.stderr.write(`kvmr0ck: ${errorMessage(err)}\n\n${HELP}`);
+    // node:util's parser speaks of "positional arguments" and strictness: say it plainly.
+    const m = /Unknown option '([^']+)'/.exec(errorMessage(err));
+    process.stderr.write(
+      `kvmr0ck: ${m ? `unknown option ${m[1]}` : errorMessage(err)} (see: kvmr0ck help)\n`,
+    );
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
+  }
+  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) {
+    process.stderr.write(`kvmr0ck: --port needs a number from 0 to 65535, not '${values.port}'\n`);
+    return 2;
   }
   if (values.version) {
     process.stdout.write(`${packageVersion()}\n`);
@@ -204,6 +216,8 @@ async function runDaemon(
     await app.start();
   } catch (err) {
     log.fatal({ err: isKvmError(err) ? err.toJSON() : errorMessage(err) }, 'could not start');
+    const hint = startHint(err, config);
+    if (hint) process.stderr.write(`kvmr0ck: ${hint}\n`);
     return 1;
   }
   const urls = app.urls();
@@ -213,6 +227,23 @@ async function runDaemon(
   // SIGHUP: re-read the tokens now (they are also picked up within a second or two on their own).
   process.on('SIGHUP', () => app.auth.reload());
   return waitForStop(app, log);
+}
+
+/** What a person can do about a failed start, for the errors people meet first. */
+function startHint(err: unknown, config: Config): string | null {
+  const port = config.server.port;
+  switch (errnoCode(err)) {
+    case 'EADDRINUSE':
+      return `port ${port} is already in use (another kvmr0ck?): stop that one, or pick another port with server.port in the config or --port N`;
+    case 'EACCES':
+      return port < 1024
+        ? `port ${port} needs root: use a port from 1024 up (server.port or --port)`
+        : `permission denied: ${errorMessage(err)}`;
+    case 'EADDRNOTAVAIL':
+      return `server.host ${config.server.host} is not an address of this machine (0.0.0.0 serves all)`;
+    default:
+      return null;
+  }
 }
 
 function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<number> {

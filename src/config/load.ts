@@ -94,16 +94,43 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 }
 
 /** Parses YAML text into a layer; syntax errors are added to `problems` with line and column. */
+/** The parser's message in the words of someone editing a config file (yaml's error codes). */
+function plainYamlError(code: string, message: string): string {
+  // The position is already in `where`; drop the parser's own " at line N, column M:" tail.
+  const own = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'BAD_INDENT':
+      if (/end with a [\]}]/.test(own)) return 'a [ or { is not closed';
+      return 'the indentation does not line up with the lines above (indent each level by two spaces)';
+    case 'TAB_AS_INDENT':
+      return 'a tab is used to indent: YAML needs spaces';
+    case 'MULTILINE_IMPLICIT_KEY':
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return 'the indentation does not line up with the lines above (indent each level by two spaces)';
+    case 'DUPLICATE_KEY':
+      return 'this key is given twice in the same section';
+    case 'MISSING_CHAR':
+      return `a bracket or quote is not closed (${own})`;
+    case 'UNEXPECTED_TOKEN':
+      return `this line is not "key: value" (${own})`;
+    default:
+      return own;
+  }
+}
+
 function yamlLayer(label: string, text: string, problems: ConfigProblem[]): Layer {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const seenLines = new Set<number>();
   for (const e of doc.errors) {
     const pos = e.linePos?.[0];
+    // One problem per line: a bad indent makes the parser report the same line two or three ways.
+    if (pos && seenLines.has(pos.line)) continue;
+    if (pos) seenLines.add(pos.line);
     problems.push({
       where: pos ? `${label}:${pos.line}:${pos.col}` : label,
       path: '',
-      // The position is already in `where`; drop the parser's own " at line N, column M:" tail.
-      message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
+      message: plainYamlError(e.code, e.message),
     });
   }
   const data = doc.errors.length === 0 ? doc.toJS() : {};
