@@ -68,6 +68,11 @@ export class BrokerConnection {
     return this.client?.connected ?? false;
   }
 
+  /** The wait before the next reconnect attempt, ms (the back-off; read by tests and diagnostics). */
+  get retryDelayMs(): number {
+    return this.delay;
+  }
+
   get protocolVersion(): 4 | 5 {
     return this.protocol;
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
+import { until } from '../helpers/wait.js';
 
 interface Report {
   fn: string;
@@ -55,7 +56,7 @@ describe('WebSocket input', () => {
     c.ws.send(JSON.stringify({ t: 'key', code: 'ShiftLeft', down: false }));
     c.ws.send(JSON.stringify({ t: 'ping' }));
     await c.wait((m) => m.t === 'pong');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(async () => (await reportsSince(t0)).length >= 4, 10_000, 'four reports');
     expect((await reportsSince(t0)).map((r) => r.hex)).toEqual([
       '02 00 00 00 00 00 00 00',
       '02 00 04 00 00 00 00 00',
@@ -73,7 +74,11 @@ describe('WebSocket input', () => {
     c.ws.send(JSON.stringify({ t: 'ping' }));
     await c.wait((m) => m.t === 'pong');
     c.ws.terminate();
-    await new Promise((r) => setTimeout(r, 300));
+    await until(
+      async () => (await reportsSince(t0)).at(-1)?.hex === '00 00 00 00 00 00 00 00',
+      10_000,
+      'the release after the connection closed',
+    );
     const hex = (await reportsSince(t0)).map((r) => r.hex);
     expect(hex[0]).toBe('01 00 00 00 00 00 00 00');
     expect(hex.at(-1)).toBe('00 00 00 00 00 00 00 00');
@@ -93,7 +98,7 @@ describe('WebSocket input', () => {
     ]) {
       c.ws.send(bad);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => c.messages.filter((m) => m.t === 'error').length >= 5, 10_000, 'five error replies');
     const errors = c.messages.filter((m) => m.t === 'error');
     expect(errors.map((e) => e.code)).toEqual([
       'BAD_REQUEST',

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, redactUrl } from '../../../src/core/log.js';
 import { BrokerConnection } from '../../../src/mqtt/client.js';
 import { type MqttConfig, MqttConfigSchema } from '../../../src/mqtt/config.js';
+import { until } from '../../helpers/wait.js';
 
 /** A broker that only speaks MQTT 3.1.1: it refuses a v5 CONNECT with reason 132, as old brokers do. */
 function oldBroker(): Promise<{ server: Server; port: number; versions: number[]; sockets: Set<Socket> }> {
@@ -74,11 +75,14 @@ describe('BrokerConnection', () => {
   });
 
   it('backs off exponentially between reconnects, up to reconnect_max_ms', async () => {
-    const attempts: number[] = [];
+    // The delay the connection chose before each attempt: behaviour, not stopwatch readings (a
+    // busy machine stretches real gaps at random).
+    const delays: number[] = [];
     const sockets = new Set<Socket>();
+    let conn: BrokerConnection | null = null;
     // A broker that hangs up at once: every attempt fails.
     const server = createServer((sock) => {
-      attempts.push(Date.now());
+      delays.push(conn?.retryDelayMs ?? 0);
       sockets.add(sock);
       sock.destroy();
     });
@@ -90,26 +94,28 @@ describe('BrokerConnection', () => {
       reconnect_min_ms: 100,
       reconnect_max_ms: 800,
     }) as MqttConfig;
-    const conn = new BrokerConnection({
+    conn = new BrokerConnection({
       config,
       clientId: 'backoff-test',
       availabilityTopic: 'kvmr0ck/y/availability',
       log: createLogger({ level: 'silent', format: 'json' }),
       handlers: { onConnect: () => undefined, onMessage: () => undefined },
     });
+    const c = conn;
     cleanup = async () => {
-      await conn.close();
+      await c.close();
       await new Promise((r) => server.close(r));
     };
-    conn.open();
-    while (attempts.length < 6) await new Promise((r) => setTimeout(r, 20));
-    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
-    // First retry after reconnect_min_ms, then doubling (±20 % jitter) up to the cap: ~100, 200, 400, 800, 800.
-    expect(gaps[0]!).toBeGreaterThanOrEqual(90);
-    expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 1.3);
-    expect(gaps[2]!).toBeGreaterThan(gaps[1]! * 1.3);
-    expect(Math.max(...gaps)).toBeLessThan(800 + 150);
-    expect(gaps.at(-1)!).toBeGreaterThanOrEqual(600);
+    c.open();
+    await until(() => delays.length >= 7, 20_000, 'seven connection attempts');
+    // Starts at reconnect_min_ms, then doubles with ±20 % jitter (so a fleet spreads out) up to the cap.
+    expect(delays[0]).toBe(100);
+    for (let i = 1; i < delays.length; i++) {
+      const want = delays[i - 1]! * 2;
+      expect(delays[i]!, `delay ${i}`).toBeGreaterThanOrEqual(Math.min(800, Math.floor(want * 0.8)));
+      expect(delays[i]!, `delay ${i}`).toBeLessThanOrEqual(Math.min(800, Math.ceil(want * 1.2)));
+    }
+    expect(delays.at(-1)).toBe(800);
   });
 
   it('keeps user:password out of logged URLs', () => {
