@@ -150,7 +150,8 @@ export class VideoPipeline implements Service {
     if (same && now - this.lastSentAt < opts.keepaliveMs) return true;
     if (!same) {
       if (!this.lastLuma || this.lastLuma.length < y.length) this.lastLuma = Buffer.allocUnsafe(y.length);
-      this.lastLuma.set(y);
+      // Buffer#copy (memmove): TypedArray#set from an mmap'd capture view is ~4x slower.
+      Buffer.from(y.buffer, y.byteOffset, y.length).copy(this.lastLuma);
       this.lastLumaLength = y.length;
     }
     this.lastSentAt = now;
