@@ -162,26 +162,26 @@ export async function decodeScaledYuv(jpeg: Uint8Array, minHeight: number): Prom
   const h = f.tjInitDecompress();
   if (!h) throw new Error('tjInitDecompress failed');
   try {
-    const [w0, h0, samp, cs] = [[0], [0], [0], [0]];
-    if ((f.tjDecompressHeader3(h, jpeg, jpeg.length, w0, h0, samp, cs) as number) !== 0)
-      throw new Error(`libturbojpeg: ${f.tjGetErrorStr2(h)}`);
-    const subsamp = samp[0]!;
+    const head = header(f, h, jpeg);
+    const subsamp = head.subsamp;
     if (subsamp !== TJSAMP_420 && subsamp !== TJSAMP_422)
       throw new Error(`thumbnail: JPEG subsampling ${subsamp} is not 4:2:0 or 4:2:2`);
     let m = 1;
-    while (m < SCALE_DENOM && scaled(h0[0]!, m) < minHeight) m++;
-    const width = scaled(w0[0]!, m);
-    const height = scaled(h0[0]!, m);
-    // turbojpeg.h tjPlaneWidth/Height: chroma is half the (even-rounded) width, and half the
-    // height for 4:2:0; luma and chroma rows are padded to whole MCUs by the library itself.
-    const cw = (width + 1) >> 1;
-    const ch = subsamp === TJSAMP_420 ? (height + 1) >> 1 : height;
+    while (m < SCALE_DENOM && scaled(head.height, m) < minHeight) m++;
+    const width = scaled(head.width, m);
+    const height = scaled(head.height, m);
+    // turbojpeg.h tjPlaneWidth/Height: planes cover whole chroma samples, so luma is padded to an
+    // even width (and an even height for 4:2:0), chroma is half that. The library writes it all.
+    const yw = (width + 1) & ~1;
+    const yh = subsamp === TJSAMP_420 ? (height + 1) & ~1 : height;
+    const cw = yw >> 1;
+    const ch = subsamp === TJSAMP_420 ? yh >> 1 : yh;
     const planes: [Uint8Array, Uint8Array, Uint8Array] = [
-      new Uint8Array(width * height),
+      new Uint8Array(yw * yh),
       new Uint8Array(cw * ch),
       new Uint8Array(cw * ch),
     ];
-    const strides: [number, number, number] = [width, cw, cw];
+    const strides: [number, number, number] = [yw, cw, cw];
     const rc = await callAsync<number>(f.tjDecompressToYUVPlanes, [
       h,
       jpeg,
@@ -197,4 +197,30 @@ export async function decodeScaledYuv(jpeg: Uint8Array, minHeight: number): Prom
   } finally {
     f.tjDestroy(h);
   }
+}
+
+export interface JpegHeader {
+  width: number;
+  height: number;
+  /** TJSAMP_*: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0, 3 = grey, ... */
+  subsamp: number;
+}
+
+/** Size and subsampling of a JPEG, from its headers (no decoding). */
+export function readJpegHeader(jpeg: Uint8Array): JpegHeader {
+  const f = loadTurboJpeg();
+  const h = f.tjInitDecompress();
+  if (!h) throw new Error('tjInitDecompress failed');
+  try {
+    return header(f, h, jpeg);
+  } finally {
+    f.tjDestroy(h);
+  }
+}
+
+function header(f: TurboFns, h: unknown, jpeg: Uint8Array): JpegHeader {
+  const [w, ht, samp, cs] = [[0], [0], [0], [0]];
+  if ((f.tjDecompressHeader3(h, jpeg, jpeg.length, w, ht, samp, cs) as number) !== 0)
+    throw new Error(`libturbojpeg: ${f.tjGetErrorStr2(h)}`);
+  return { width: w[0]!, height: ht[0]!, subsamp: samp[0]! };
 }

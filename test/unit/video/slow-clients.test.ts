@@ -97,6 +97,9 @@ describe('two slow clients of the single-thread encoder', () => {
       watching = false;
       await watcher;
     }
+    // The daemon reports what streaming costs it.
+    await until(() => app.store.get().video.cpuMsPerFrame > 0, 10_000, 'CPU ms per frame in the state');
+    expect(app.store.get().video.rssMiB).toBeGreaterThan(20);
     for (const c of clients) {
       for (const [i, { id, jpeg }] of c.jpegs.entries()) {
         const what = `JPEG ${i} of ${c.jpegs.length}`;
