@@ -1,6 +1,6 @@
 import { runHidBench } from './hid.js';
 import { runStreamBench } from './stream.js';
-import { runPoolBench, runRangeBench, runVideoBench } from './video.js';
+import { runRangeBench, runThreadBench, runVideoBench } from './video.js';
 
 /**
  * `npm run bench`: figures, and ratios against references measured in the same run (this machine
@@ -25,11 +25,11 @@ const only = process.argv[2];
 if (!only || only === 'video') {
   console.log(
     table(
-      'JPEG encode, one thread (libturbojpeg via koffi vs the same library from C)',
+      'JPEG encode of one frame, one thread: ours (koffi) vs the same libyuv + libturbojpeg calls from C vs tjbench (libjpeg-turbo-progs)',
       await runVideoBench(),
     ),
   );
-  console.log(table('Encoder pool throughput (UYVY)', await runPoolBench()));
+  console.log(table('Encoding on native threads (libuv pool via koffi async calls)', await runThreadBench()));
   console.log(table('Limited-range capture: expansion to full range (1080p)', await runRangeBench()));
 }
 if (!only || only === 'stream')

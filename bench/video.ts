@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/core/paths.js';
-import { WorkerPoolEncoder } from '../src/video/encoders/pool.js';
 import { TurboJpegEncoder } from '../src/video/encoders/turbojpeg.js';
 import { expandPlaneJs } from '../src/video/native/range.js';
 import { PlanarScratch, toPlanar } from '../src/video/planar.js';
-import type { Frame, PixelFormat } from '../src/video/types.js';
+import type { Frame } from '../src/video/types.js';
 
 /**
  * Encoder figures on the shared desktop frames: ms per frame for our libturbojpeg path (with and
@@ -19,7 +18,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-bench-'));
 
 function frameFor(size: '1280x720' | '1920x1080', format: 'UYVY' | 'NV12'): Frame {
   const [w, h] = size.split('x').map(Number) as [number, number];
-  const png = path.join(packageRoot(), '..', 'shared', 'frames', `desktop_${size}.png`);
+  const png = desktopPng(size);
   const file = path.join(work, `${size}.${format}`);
   execFileSync('ffmpeg', [
     ...['-v', 'error', '-y', '-i', png, '-vf', 'scale=out_range=full', '-f', 'rawvideo'],
@@ -42,13 +41,23 @@ function frameFor(size: '1280x720' | '1920x1080', format: 'UYVY' | 'NV12'): Fram
 function buildReference(): string {
   const exe = path.join(work, 'ref-encode');
   execFileSync('cc', [
-    '-O2',
-    '-o',
-    exe,
-    path.join(packageRoot(), 'bench', 'ref-encode.c'),
-    '-l:libturbojpeg.so.0',
+    ...['-O2', '-o', exe, path.join(packageRoot(), 'bench', 'ref-encode.c')],
+    ...['-l:libturbojpeg.so.0', '-l:libyuv.so.0'],
   ]);
   return exe;
+}
+
+/** CPU ms (all threads of this process) per call of `fn`, best of `rounds` (load only adds). */
+function cpuMs(n: number, fn: () => void, rounds = 3): number {
+  fn();
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) fn();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1000 / n);
+  }
+  return best;
 }
 
 function timeIt(n: number, fn: () => void): number {
@@ -62,52 +71,87 @@ export interface Row {
   [k: string]: string | number;
 }
 
+/**
+ * libjpeg-turbo's own benchmark (`tjbench` from libjpeg-turbo-progs) compressing the same picture
+ * from planar YUV (`-yuv`: its "Comp Perf" column times tjCompressFromYUV alone), ms per frame.
+ * Null when tjbench is not installed.
+ */
+function tjbenchMs(size: string, subsamp: 420 | 422): number | null {
+  const ppm = path.join(work, `${size}.ppm`);
+  try {
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', desktopPng(size), '-pix_fmt', 'rgb24', ppm]);
+    const out = execFileSync('tjbench', [
+      ...[ppm, String(QUALITY), '-yuv', '-subsamp', String(subsamp), '-fastdct', '-componly'],
+      ...['-nowrite', '-quiet', '-benchtime', '2', '-warmup', '0.5'],
+    ]).toString();
+    // Row: "BGR (TD) 4:2:0 80 1920 1080 <encode Mpx/s> <comp Mpx/s> <ratio> ..."
+    const row = out.split('\n').find((l) => /\d+\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+/.test(l));
+    const cols = row?.trim().split(/\s+/) ?? [];
+    const [w, h] = size.split('x').map(Number) as [number, number];
+    const mpx = Number(cols[cols.indexOf(String(h)) + 2]);
+    return Number.isFinite(mpx) && mpx > 0 ? (w * h) / (mpx * 1e3) : null;
+  } catch {
+    return null;
+  }
+}
+
+function desktopPng(size: string): string {
+  return path.join(packageRoot(), '..', 'shared', 'frames', `desktop_${size}.png`);
+}
+
+/**
+ * One frame on one thread, synchronously: our whole path (libyuv unpacking + libturbojpeg through
+ * koffi) against the same two calls made from C, and against libjpeg-turbo's tjbench, in the same
+ * run. UYVY both ways (4:2:0, the default, and 4:2:2) shows what each costs.
+ */
 export async function runVideoBench(): Promise<Row[]> {
   const ref = buildReference();
   const rows: Row[] = [];
-  for (const size of ['1280x720', '1920x1080'] as const) {
-    for (const format of ['UYVY', 'NV12'] as PixelFormat[]) {
-      const frame = frameFor(size, format as 'UYVY' | 'NV12');
-      const n = size === '1280x720' ? 200 : 100;
-      const enc = new TurboJpegEncoder();
-      await enc.start();
-      const scratch = new PlanarScratch();
-      const planar = toPlanar(frame, scratch);
-      const total = timeIt(n, () => enc.encodeSync(frame, QUALITY));
-      const split = timeIt(n, () => toPlanar(frame, scratch));
-      // The C reference encodes the very planes we hand to libturbojpeg.
-      const ch = planar.subsamp === 2 ? frame.height / 2 : frame.height;
-      const cw = frame.width / 2;
-      const planes = Buffer.concat([
-        Buffer.from(planar.planes[0].subarray(0, frame.width * frame.height)),
-        Buffer.from(planar.planes[1].subarray(0, cw * ch)),
-        Buffer.from(planar.planes[2].subarray(0, cw * ch)),
-      ]);
-      const planesFile = path.join(work, 'planes.yuv');
-      writeFileSync(planesFile, planes);
-      const out = execFileSync(ref, [
-        planesFile,
-        String(frame.width),
-        String(frame.height),
-        String(planar.subsamp),
-        String(QUALITY),
-        String(n),
-      ])
+  const cases = [
+    ['1920x1080', 'UYVY', 420],
+    ['1920x1080', 'UYVY', 422],
+    ['1920x1080', 'NV12', 420],
+    ['1280x720', 'UYVY', 420],
+  ] as const;
+  for (const [size, format, subsampling] of cases) {
+    const frame = frameFor(size, format);
+    const n = size === '1280x720' ? 40 : 20;
+    const enc = new TurboJpegEncoder({ subsampling });
+    const scratch = new PlanarScratch();
+    const samp = subsampling === 420 ? 2 : 1;
+    const refArgs = [path.join(work, `${size}.${format}`), format, String(frame.width), String(frame.height)];
+    // Rounds interleave ours and C, best of each kept: on a shared machine load only ever adds.
+    let [ours, split, cWall, cCpu] = [Infinity, Infinity, Infinity, Infinity];
+    for (let r = 0; r < 5; r++) {
+      ours = Math.min(
+        ours,
+        cpuMs(n, () => enc.encodeSync(frame, QUALITY), 1),
+      );
+      split = Math.min(
+        split,
+        cpuMs(n, () => toPlanar(frame, scratch, { subsampling }), 1),
+      );
+      const out = execFileSync(ref, [...refArgs, String(samp), String(QUALITY), String(n)])
         .toString()
         .trim()
         .split(' ');
-      const cMs = Number(out[0]);
-      await enc.stop();
-      rows.push({
-        frame: `${size} ${format}`,
-        'ours ms': total.toFixed(2),
-        'of which planar split ms': split.toFixed(2),
-        'C ref ms': cMs.toFixed(2),
-        'ratio (encode only)': ((total - split) / cMs).toFixed(2),
-        'ratio (all)': (total / cMs).toFixed(2),
-        'jpeg KB': (Number(out[1]) / 1024).toFixed(0),
-      });
+      cWall = Math.min(cWall, Number(out[0]));
+      cCpu = Math.min(cCpu, Number(out[1]));
     }
+    const jpegBytes = enc.encodeSync(frame, QUALITY).length;
+    await enc.stop();
+    const tj = format === 'UYVY' && size === '1920x1080' ? tjbenchMs(size, subsampling) : null;
+    rows.push({
+      frame: `${size} ${format} -> ${subsampling === 420 ? '4:2:0' : '4:2:2'}`,
+      'ours CPU ms': ours.toFixed(2),
+      'of which libyuv': split.toFixed(2),
+      'same calls from C, CPU ms': cCpu.toFixed(2),
+      'ours / C (<= 1.10)': (ours / cCpu).toFixed(2),
+      'C wall ms': cWall.toFixed(2),
+      'tjbench -yuv compress ms': tj === null ? 'n/a' : tj.toFixed(2),
+      'tjbench / ours': tj === null ? 'n/a' : (tj / ours).toFixed(2),
+      'jpeg KB': (jpegBytes / 1024).toFixed(0),
+    });
   }
   return rows;
 }
@@ -152,36 +196,62 @@ export async function runRangeBench(): Promise<Row[]> {
   return rows;
 }
 
-/** Frames per second through the pool with every worker busy, against one thread. */
-export async function runPoolBench(seconds = 3): Promise<Row[]> {
+/**
+ * Throughput of the native-thread encoder: one encode in flight at a time (the pipeline with one
+ * thread) against the same frames encoded synchronously, and two in flight against one. The
+ * machine's other load shows in the two-thread figure: read it beside the core count.
+ */
+export async function runThreadBench(seconds = 3): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const size of ['1280x720', '1920x1080'] as const) {
+  for (const size of ['1920x1080', '1280x720'] as const) {
     const frame = frameFor(size, 'UYVY');
-    const single = new TurboJpegEncoder();
-    await single.start();
-    const singleFps = 1000 / timeIt(30, () => single.encodeSync(frame, QUALITY));
-    await single.stop();
-    const pool = new WorkerPoolEncoder(0);
-    await pool.start();
-    let done = 0;
-    const end = performance.now() + seconds * 1000;
-    const lane = async () => {
-      while (performance.now() < end) {
-        await pool.encode(frame, QUALITY);
-        done++;
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: pool.concurrency }, lane));
-    const poolFps = done / ((performance.now() - t0) / 1000);
-    await pool.stop();
+    const sync = new TurboJpegEncoder();
+    const syncFps = fpsOver(seconds, async () => {
+      sync.encodeSync(frame, QUALITY);
+    });
+    const fps1 = await lanesFps(frame, 1, seconds);
+    const fps2 = await lanesFps(frame, 2, seconds);
+    const s = await syncFps;
+    await sync.stop();
     rows.push({
-      frame: `${size} UYVY`,
-      workers: pool.concurrency,
-      'one thread fps': singleFps.toFixed(0),
-      'pool fps': poolFps.toFixed(0),
-      speedup: (poolFps / singleFps).toFixed(2),
+      frame: `${size} UYVY -> 4:2:0`,
+      cores: availableParallelism(),
+      'sync fps': s.toFixed(0),
+      '1 thread fps': fps1.toFixed(0),
+      '1 thread / sync (>= 0.97)': (fps1 / s).toFixed(2),
+      '2 threads fps': fps2.toFixed(0),
+      '2 / 1 (>= 1.9)': (fps2 / fps1).toFixed(2),
     });
   }
   return rows;
+}
+
+async function fpsOver(seconds: number, once: () => Promise<void>): Promise<number> {
+  await once();
+  let done = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    await once();
+    done++;
+  }
+  return done / ((performance.now() - t0) / 1000);
+}
+
+async function lanesFps(frame: Frame, threads: number, seconds: number): Promise<number> {
+  const enc = new TurboJpegEncoder({ threads });
+  await Promise.all(Array.from({ length: threads }, () => enc.encode(frame, QUALITY)));
+  let done = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const lane = async () => {
+    while (performance.now() < end) {
+      await enc.encode(frame, QUALITY);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: threads }, lane));
+  const fps = done / ((performance.now() - t0) / 1000);
+  await enc.stop();
+  return fps;
 }

@@ -21,6 +21,10 @@ export interface VideoState {
   encoder: string;
   droppedFrames: number;
   unchangedFrames: number;
+  /** The daemon's resident memory, MiB (all of it, not only video). */
+  rssMiB: number;
+  /** The daemon's CPU time per encoded frame over the last 5 s (all threads, sending included). */
+  cpuMsPerFrame: number;
 }
 
 export interface StreamState {
@@ -108,6 +112,8 @@ export function initialAppState(): AppState {
       encoder: '',
       droppedFrames: 0,
       unchangedFrames: 0,
+      rssMiB: 0,
+      cpuMsPerFrame: 0,
     },
     stream: { clients: 0, sentFps: 0 },
     hid: {

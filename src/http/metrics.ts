@@ -79,6 +79,15 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsDeps): void {
     'Frames skipped as identical to the previous one',
     () => s().video.unchangedFrames,
   );
+  gauge(
+    'kvmr0ck_video_cpu_ms_per_frame',
+    "The daemon's CPU time per encoded frame over the last 5 s, ms (all threads)",
+    () => s().video.cpuMsPerFrame,
+  );
+  // Read at scrape time: the state's figure is up to a second old.
+  gauge('kvmr0ck_resident_memory_bytes', "The daemon's resident set size, bytes", () =>
+    process.memoryUsage.rss(),
+  );
   gauge('kvmr0ck_stream_clients', 'Connected MJPEG stream clients', () => s().stream.clients);
   gauge(
     'kvmr0ck_stream_sent_fps',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import sharp from 'sharp';
 import { KvmError } from '../core/errors.js';
 import type { StreamHub } from '../video/stream-hub.js';
+import { makeThumbnail } from '../video/thumbnail.js';
 
 interface SnapshotQuery {
   fresh?: string;
@@ -45,13 +45,7 @@ export function snapshotRoutes(app: FastifyInstance, hub: StreamHub): void {
         const f = fresh ? await hub.next(current?.id ?? 0, { timeoutMs: WAIT_MS }) : current;
         if (!f) throw new KvmError('VIDEO_NO_SIGNAL', 'no frame available yet');
         const { width, height } = req.query;
-        const body =
-          width || height
-            ? await sharp(f.jpeg)
-                .resize({ width, height, fit: 'inside', withoutEnlargement: true })
-                .jpeg({ quality: 80 })
-                .toBuffer()
-            : f.jpeg;
+        const body = width || height ? await makeThumbnail(f.jpeg, { width, height, quality: 80 }) : f.jpeg;
         return reply
           .header('Content-Type', 'image/jpeg')
           .header('Cache-Control', 'no-store')

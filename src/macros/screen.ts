@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../video/lazy-sharp.js';
 
 /** Thumbnails compared for `wait_for`: small and grey, so a comparison costs a few ms per frame. */
 const TW = 64;
@@ -8,6 +8,7 @@ export type Region = [number, number, number, number];
 
 /** A 64×36 greyscale thumbnail of an image (JPEG or PNG), optionally of a region (fractions of the size). */
 export async function thumbnail(image: Buffer | string, region?: Region): Promise<Buffer> {
+  const sharp = await loadSharp();
   let img = sharp(image);
   if (region) {
     const meta = await img.metadata();

@@ -34,7 +34,13 @@ export const VideoConfigSchema = Type.Object(
       default: 0,
       minimum: 0,
       maximum: 16,
-      description: 'Encoder threads; 0 = one per CPU core, 1 = encode on the main thread.',
+      description:
+        'Frames encoded at once on native threads (libuv pool); 0 = one per CPU core, at most UV_THREADPOOL_SIZE - 1.',
+    }),
+    subsampling: Type.Union([Type.Literal(420), Type.Literal(422)], {
+      default: 420,
+      description:
+        'Chroma subsampling of JPEGs from 4:2:2 capture: 420 is ~25% cheaper, 422 keeps coloured text sharper.',
     }),
     test_pattern_still_after_s: Type.Number({
       default: 0,

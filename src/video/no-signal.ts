@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from './lazy-sharp.js';
 
 /**
  * The picture shown instead of video when there is none: dark, with the reason in large text, so
@@ -21,5 +21,6 @@ export async function renderNoSignal(
   <text x="50%" y="60%" fill="#9aa4ad" font-family="DejaVu Sans, sans-serif" font-size="${small}" text-anchor="middle">${esc(reason)}</text>
   <text x="50%" y="92%" fill="#5c6670" font-family="DejaVu Sans, sans-serif" font-size="${Math.round(small * 0.7)}" text-anchor="middle">kvmr0ck · ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC</text>
 </svg>`;
+  const sharp = await loadSharp();
   return sharp(Buffer.from(svg)).jpeg({ quality }).toBuffer();
 }

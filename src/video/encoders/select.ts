@@ -1,14 +1,14 @@
+import { availableParallelism } from 'node:os';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../core/log.js';
 import { loadLibYuv } from '../native/libyuv.js';
 import { loadTurboJpeg } from '../native/turbojpeg.js';
 import type { JpegEncoder } from '../types.js';
-import { WorkerPoolEncoder } from './pool.js';
 import { SharpEncoder } from './sharp.js';
 import { TurboJpegEncoder } from './turbojpeg.js';
 
 /**
- * Picks the JPEG encoder: libturbojpeg in a worker pool when the library loads, sharp otherwise
+ * Picks the JPEG encoder: libturbojpeg on native threads when the library loads, sharp otherwise
  * (said once, with the package to install).
  */
 export function createEncoder(config: Config, log: Logger): JpegEncoder {
@@ -24,5 +24,15 @@ export function createEncoder(config: Config, log: Logger): JpegEncoder {
     return new SharpEncoder();
   }
   if (!loadLibYuv()) log.info('video: libyuv not found (libyuv0): unpacking YUV in JS, ~1 ms more per frame');
-  return v.encoder_workers === 1 ? new TurboJpegEncoder() : new WorkerPoolEncoder(v.encoder_workers);
+  return new TurboJpegEncoder({ threads: encodeThreads(v.encoder_workers), subsampling: v.subsampling });
+}
+
+/**
+ * Encodes share libuv's pool (UV_THREADPOOL_SIZE, default 4) with capture's poll() and file I/O:
+ * one pool thread is always left for those, or a busy encoder would delay the next dequeue.
+ */
+export function encodeThreads(requested: number, env: NodeJS.ProcessEnv = process.env): number {
+  const pool = Number(env.UV_THREADPOOL_SIZE) || 4;
+  const wanted = requested > 0 ? requested : availableParallelism();
+  return Math.max(1, Math.min(wanted, pool - 1));
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp, type Sharp } from '../lazy-sharp.js';
 import { TJSAMP_420 } from '../native/turbojpeg.js';
 import { PlanarScratch, toPlanar } from '../planar.js';
 import type { Frame, JpegEncoder } from '../types.js';
@@ -12,8 +12,11 @@ export class SharpEncoder implements JpegEncoder {
   readonly name = 'sharp';
   private rgb: Uint8Array | null = null;
   private readonly scratch = new PlanarScratch();
+  private sharp: Sharp | null = null;
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    this.sharp = await loadSharp();
+  }
 
   async stop(): Promise<void> {
     this.rgb = null;
@@ -23,7 +26,8 @@ export class SharpEncoder implements JpegEncoder {
     const need = frame.width * frame.height * 3;
     if (!this.rgb || this.rgb.length !== need) this.rgb = new Uint8Array(need);
     const rgb = yuvToRgb(frame.range === 'limited' ? this.fullRange(frame) : frame, this.rgb);
-    return sharp(rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    this.sharp ??= await loadSharp();
+    return this.sharp(rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
       .jpeg({ quality, chromaSubsampling: '4:2:0', mozjpeg: false })
       .toBuffer();
   }

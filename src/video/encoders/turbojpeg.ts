@@ -1,29 +1,100 @@
+import { callAsync } from '../native/ffi.js';
 import { TurboCompressor } from '../native/turbojpeg.js';
-import { PlanarScratch, toPlanar } from '../planar.js';
+import { PlanarScratch, planPlanar, type Subsampling, toPlanar } from '../planar.js';
 import type { Frame, JpegEncoder } from '../types.js';
 
-/** libturbojpeg on the calling thread: the building block of the worker pool, and the 1-core choice. */
+export interface TurboJpegOptions {
+  /** Encodes at once, at most (each on a libuv pool thread); default 1. */
+  threads?: number;
+  /** For 4:2:2 sources (default 420). */
+  subsampling?: Subsampling;
+}
+
+/** One encode at a time: a compressor and its scratch planes, made when first needed. */
+interface Lane {
+  c: TurboCompressor;
+  scratch: PlanarScratch;
+}
+
+/**
+ * libturbojpeg on native threads: each frame's libyuv unpacking and JPEG encoding run on libuv's
+ * thread pool through koffi's async calls, reading the mmap'd capture planes in place (no worker
+ * isolate, no copy into shared memory, no postMessage). The promise settles when the native call
+ * returns; only then does the pipeline release the capture buffer. The pipeline asks for a second
+ * concurrent encode only when a frame arrives while one is still running (it fell behind), and a
+ * lane's memory is allocated only then.
+ */
 export class TurboJpegEncoder implements JpegEncoder {
-  readonly name = 'turbojpeg';
-  private c: TurboCompressor | null = null;
-  private readonly scratch = new PlanarScratch();
+  readonly name: string;
+  readonly concurrency: number;
+  private readonly subsampling: Subsampling;
+  private idle: Lane[] = [];
+  private lanes = 0;
+  private readonly waiting: Array<(l: Lane) => void> = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private syncLane: Lane | null = null;
 
-  async start(): Promise<void> {
-    this.c = new TurboCompressor();
+  constructor(o: TurboJpegOptions = {}) {
+    this.concurrency = Math.max(1, o.threads ?? 1);
+    this.subsampling = o.subsampling ?? 420;
+    this.name = `turbojpeg x${this.concurrency}`;
   }
 
+  async start(): Promise<void> {}
+
+  /** Waits for encodes still on a pool thread (they use the compressors), then frees everything. */
   async stop(): Promise<void> {
-    this.c?.destroy();
-    this.c = null;
+    await Promise.allSettled([...this.running]);
+    for (const l of this.idle) l.c.destroy();
+    this.syncLane?.c.destroy();
+    this.idle = [];
+    this.lanes = 0;
+    this.syncLane = null;
   }
 
+  /** On the calling thread: the reference the bench measures the threaded path against. */
   encodeSync(frame: Frame, quality: number): Buffer {
-    if (!this.c) this.c = new TurboCompressor();
-    const p = toPlanar(frame, this.scratch);
-    return this.c.encode(p.planes, p.strides, frame.width, frame.height, p.subsamp, quality);
+    this.syncLane ??= newLane();
+    const l = this.syncLane;
+    const p = toPlanar(frame, l.scratch, { subsampling: this.subsampling });
+    return l.c.encode(p.planes, p.strides, frame.width, frame.height, p.subsamp, quality);
   }
 
   async encode(frame: Frame, quality: number): Promise<Buffer> {
-    return this.encodeSync(frame, quality);
+    const lane = await this.acquire();
+    const job = this.run(lane, frame, quality);
+    this.running.add(job);
+    try {
+      return await job;
+    } finally {
+      this.running.delete(job);
+      this.release(lane);
+    }
   }
+
+  private async run(l: Lane, frame: Frame, quality: number): Promise<Buffer> {
+    const p = planPlanar(frame, l.scratch, { subsampling: this.subsampling });
+    if (p.convert) await callAsync(p.convert.fn, p.convert.args);
+    return l.c.encodeAsync(p.planes, p.strides, frame.width, frame.height, p.subsamp, quality);
+  }
+
+  private acquire(): Promise<Lane> {
+    const free = this.idle.pop();
+    if (free) return Promise.resolve(free);
+    if (this.lanes < this.concurrency) {
+      this.lanes++;
+      return Promise.resolve(newLane());
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(l: Lane): void {
+    const next = this.waiting.shift();
+    if (next) next(l);
+    else this.idle.push(l);
+  }
+}
+
+function newLane(): Lane {
+  return { c: new TurboCompressor(), scratch: new PlanarScratch() };
 }

@@ -69,7 +69,9 @@ export class RangeExpander {
     return planes.map((src, i) => {
       const n = lengths[i]!;
       const dst = new Uint8Array(this.memory.buffer, offsets[i], n);
-      if (!inside[i]) dst.set(src);
+      // Buffer#copy (memmove): TypedArray#set from an mmap'd capture view is ~4x slower.
+      if (!inside[i])
+        Buffer.from(src.buffer, src.byteOffset, n).copy(Buffer.from(dst.buffer, dst.byteOffset, n));
       const c = i === 0 ? LUMA : CHROMA;
       this.expand(offsets[i]!, n, c.offset, c.k, c.bias);
       const lut = i === 0 ? LUT_Y : LUT_C;

@@ -29,7 +29,7 @@ describe('GET /metrics', () => {
   it('reads the state store at scrape time', async () => {
     const { store, scrape } = await setup();
     expect(await scrape()).toContain('kvmr0ck_video_signal 0');
-    store.patch('video', { signal: true, captureFps: 59.9, encodeMsP95: 4.2 });
+    store.patch('video', { signal: true, captureFps: 59.9, encodeMsP95: 4.2, cpuMsPerFrame: 3.5 });
     store.patch('stream', { clients: 3, sentFps: 90 });
     store.patch('hid', { reportsWritten: 17, error: 'ESHUTDOWN' });
     const text = await scrape();
@@ -38,6 +38,7 @@ describe('GET /metrics', () => {
       'kvmr0ck_video_signal 1',
       'kvmr0ck_video_capture_fps 59.9',
       'kvmr0ck_video_encode_ms_p95 4.2',
+      'kvmr0ck_video_cpu_ms_per_frame 3.5',
       'kvmr0ck_stream_clients 3',
       'kvmr0ck_stream_sent_fps 90',
       'kvmr0ck_hid_reports_written_total 17',
@@ -46,6 +47,9 @@ describe('GET /metrics', () => {
     ]) {
       expect(text).toContain(line);
     }
+    // The resident set is read at scrape time, not from the state.
+    const rss = Number(/^kvmr0ck_resident_memory_bytes (\d+)$/m.exec(text)?.[1]);
+    expect(rss).toBeGreaterThan(10 * 2 ** 20);
   });
 
   it('counts HID errors and MQTT disconnects as they happen', async () => {

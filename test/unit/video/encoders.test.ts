@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerPoolEncoder } from '../../../src/video/encoders/pool.js';
 import { SharpEncoder } from '../../../src/video/encoders/sharp.js';
 import { TurboJpegEncoder } from '../../../src/video/encoders/turbojpeg.js';
+import { TJSAMP_420 } from '../../../src/video/native/turbojpeg.js';
 import { PlanarScratch, toPlanar } from '../../../src/video/planar.js';
 import type { Frame, PixelFormat } from '../../../src/video/types.js';
 
@@ -111,40 +111,96 @@ describe('libturbojpeg encoder from each capture format', () => {
 });
 
 describe('planar split: libyuv and the JS fallback agree byte for byte', () => {
-  for (const format of ['UYVY', 'YUYV', 'NV12', 'NV21', 'NV16'] as PixelFormat[]) {
-    it(format, () => {
-      const f = rawFrame(format);
-      const a = toPlanar(f, new PlanarScratch(), true);
-      const b = toPlanar(f, new PlanarScratch(), false);
-      const cLen = format === 'NV12' || format === 'NV21' ? (W / 2) * (H / 2) : (W / 2) * H;
-      expect(
-        Buffer.from(a.planes[0].subarray(0, W * H)).equals(Buffer.from(b.planes[0].subarray(0, W * H))),
-      ).toBe(true);
-      expect(
-        Buffer.from(a.planes[1].subarray(0, cLen)).equals(Buffer.from(b.planes[1].subarray(0, cLen))),
-      ).toBe(true);
-      expect(
-        Buffer.from(a.planes[2].subarray(0, cLen)).equals(Buffer.from(b.planes[2].subarray(0, cLen))),
-      ).toBe(true);
-    });
-  }
+  for (const subsampling of [420, 422] as const)
+    for (const format of ['UYVY', 'YUYV', 'NV12', 'NV21', 'NV16'] as PixelFormat[]) {
+      it(`${format} to ${subsampling}`, () => {
+        const f = rawFrame(format);
+        const a = toPlanar(f, new PlanarScratch(), { libyuv: true, subsampling });
+        const b = toPlanar(f, new PlanarScratch(), { libyuv: false, subsampling });
+        expect(a.subsamp).toBe(b.subsamp);
+        const cLen = a.subsamp === TJSAMP_420 ? (W / 2) * (H / 2) : (W / 2) * H;
+        expect(
+          Buffer.from(a.planes[0].subarray(0, W * H)).equals(Buffer.from(b.planes[0].subarray(0, W * H))),
+        ).toBe(true);
+        expect(
+          Buffer.from(a.planes[1].subarray(0, cLen)).equals(Buffer.from(b.planes[1].subarray(0, cLen))),
+        ).toBe(true);
+        expect(
+          Buffer.from(a.planes[2].subarray(0, cLen)).equals(Buffer.from(b.planes[2].subarray(0, cLen))),
+        ).toBe(true);
+      });
+    }
 });
 
-describe('worker pool encoder', () => {
-  it('encodes frames in parallel workers into the same JPEG as on the main thread', async () => {
-    const pool = new WorkerPoolEncoder(2);
-    await pool.start();
+describe('libturbojpeg on native threads', () => {
+  it('encodes two different frames at once into the same JPEGs as on the calling thread', async () => {
+    const enc = new TurboJpegEncoder({ threads: 2 });
+    await enc.start();
     try {
-      const f = rawFrame('UYVY');
-      const [a, b] = await Promise.all([pool.encode(f, 80), pool.encode(f, 80)]);
-      const direct = await new TurboJpegEncoder().encode(f, 80);
-      expect(a!.equals(direct)).toBe(true);
-      expect(b!.equals(direct)).toBe(true);
-      expect(pool.concurrency).toBe(2);
+      const a = rawFrame('UYVY');
+      const b = rawFrame('NV12');
+      const [ja, jb] = await Promise.all([enc.encode(a, 80), enc.encode(b, 80)]);
+      expect(ja.equals(enc.encodeSync(a, 80))).toBe(true);
+      expect(jb.equals(enc.encodeSync(b, 80))).toBe(true);
+      expect(enc.concurrency).toBe(2);
     } finally {
-      await pool.stop();
+      await enc.stop();
     }
   });
+
+  it('hands out JPEGs the caller owns: one stays intact while the encoder makes more', async () => {
+    const enc = new TurboJpegEncoder({ threads: 1 });
+    const first = await enc.encode(rawFrame('NV12'), 80);
+    const copy = Buffer.from(first);
+    await enc.encode(rawFrame('I422'), 30);
+    enc.encodeSync(rawFrame('UYVY'), 95);
+    expect(first.equals(copy)).toBe(true);
+    await enc.stop();
+  });
+
+  it('stop() waits for an encode still on a pool thread', async () => {
+    const enc = new TurboJpegEncoder({ threads: 1 });
+    const pending = enc.encode(rawFrame('UYVY'), 80);
+    await enc.stop();
+    expect((await pending).subarray(0, 2).toString('hex')).toBe('ffd8');
+  });
+});
+
+/**
+ * The luma sampling factors in the JPEG's SOF0 (ITU T.81 B.2.2), H x V: 2x2 means 4:2:0, 2x1 4:2:2
+ * (libvips reports any subsampled JPEG as 4:2:0).
+ */
+function lumaSampling(jpeg: Buffer): string {
+  let i = 2;
+  while (i + 4 < jpeg.length && jpeg[i] === 0xff) {
+    const marker = jpeg[i + 1]!;
+    if (marker === 0xc0 || marker === 0xc1) {
+      const hv = jpeg[i + 11]!;
+      return `${hv >> 4}x${hv & 15}`;
+    }
+    i += 2 + jpeg.readUInt16BE(i + 2);
+  }
+  return 'no SOF';
+}
+
+describe('chroma subsampling of 4:2:2 capture', () => {
+  for (const format of ['UYVY', 'NV16', 'I422'] as PixelFormat[]) {
+    it(`${format}: 4:2:0 by default, 4:2:2 when asked`, async () => {
+      const f = rawFrame(format);
+      const by = async (subsampling?: 420 | 422) => {
+        const enc = new TurboJpegEncoder(subsampling ? { subsampling } : {});
+        const jpeg = await enc.encode(f, 90);
+        await enc.stop();
+        return { jpeg, sampling: lumaSampling(jpeg) };
+      };
+      const d = await by();
+      const s422 = await by(422);
+      expect(d.sampling).toBe('2x2');
+      expect(s422.sampling).toBe('2x1');
+      expect(await psnr(d.jpeg)).toBeGreaterThan(30);
+      expect(d.jpeg.length).toBeLessThan(s422.jpeg.length);
+    });
+  }
 });
 
 describe('sharp fallback encoder', () => {
@@ -157,7 +213,7 @@ describe('sharp fallback encoder', () => {
 describe('limited-range capture (HDMI bridges send 16..235)', () => {
   const encoders = {
     turbojpeg: () => new TurboJpegEncoder(),
-    'worker pool': () => new WorkerPoolEncoder(1),
+    'turbojpeg, 2 threads': () => new TurboJpegEncoder({ threads: 2 }),
     sharp: () => new SharpEncoder(),
   };
   for (const [name, make] of Object.entries(encoders)) {
