@@ -156,6 +156,21 @@ async function runDaemon(
   env: NodeJS.ProcessEnv,
   port: string | undefined,
 ): Promise<number> {
+  // The Restart button (Home Assistant) stops the app and builds it again from a fresh read of
+  // the config and macros, in this process: it works the same under systemd, the Supervisor and
+  // a terminal, with no supervisor needed to bring the daemon back.
+  for (;;) {
+    const outcome = await runOnce(mode, file, env, port);
+    if (outcome !== 'restart') return outcome;
+  }
+}
+
+async function runOnce(
+  mode: 'run' | 'demo',
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  port: string | undefined,
+): Promise<number | 'restart'> {
   const overrides: Record<string, unknown> = {};
   if (mode === 'demo') {
     overrides.video = { source: 'test-pattern' };
@@ -177,8 +192,12 @@ async function runDaemon(
   const version = packageVersion();
   log.info(`kvmr0ck ${version} starting (${mode}), config: ${file ?? 'built-in defaults'}`);
   let app: Awaited<ReturnType<typeof createApp>>;
+  let requestRestart: () => void = () => undefined;
+  const restart = new Promise<'restart'>((resolve) => {
+    requestRestart = () => resolve('restart');
+  });
   try {
-    app = await createApp({ config, log, version });
+    app = await createApp({ config, log, version, onRestart: () => requestRestart() });
     await app.start();
   } catch (err) {
     log.fatal({ err: isKvmError(err) ? err.toJSON() : errorMessage(err) }, 'could not start');
@@ -188,20 +207,24 @@ async function runDaemon(
   log.info(`serving the panel at ${urls.join(' , ')}`);
   const base = urls[0] ?? '';
   log.info(`  stream ${base}stream  snapshot ${base}snapshot.jpg  state ${base}api/state`);
-  return waitForStop(app, log);
+  return waitForStop(app, log, restart);
 }
 
-function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<number> {
+function waitForStop(
+  app: { stop(): Promise<void> },
+  log: Logger,
+  restart: Promise<'restart'>,
+): Promise<number | 'restart'> {
   return new Promise((resolve) => {
     let stopping = false;
-    const onSignal = (sig: NodeJS.Signals) => {
+    const stop = (why: string, outcome: 0 | 'restart') => {
       if (stopping) {
-        log.warn(`${sig} again: exiting now`);
+        log.warn(`${why} again: exiting now`);
         resolve(1);
         return;
       }
       stopping = true;
-      log.info(`${sig}: stopping`);
+      log.info(`${why}: stopping`);
       const timer = setTimeout(() => {
         log.error(`stop took over ${STOP_TIMEOUT_MS} ms: exiting anyway`);
         resolve(1);
@@ -209,8 +232,10 @@ function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<numbe
       app.stop().then(
         () => {
           clearTimeout(timer);
-          log.info('stopped');
-          resolve(0);
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          log.info(outcome === 'restart' ? 'stopped: starting again' : 'stopped');
+          resolve(outcome);
         },
         (err) => {
           clearTimeout(timer);
@@ -219,8 +244,10 @@ function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<numbe
         },
       );
     };
+    const onSignal = (sig: NodeJS.Signals) => stop(sig, 0);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    void restart.then(() => stop('restart requested', 'restart'));
   });
 }
 

@@ -46,6 +46,8 @@ export interface AppOptions {
   encoder?: JpegEncoder;
   /** A stand-in macro service for MQTT's macro entities and commands (tests). */
   macros?: MacroLike;
+  /** Asked for by the Restart button in Home Assistant; the CLI stops the app and builds a new one. */
+  onRestart?: () => void;
 }
 
 export interface App {
@@ -176,7 +178,8 @@ export async function createApp(o: AppOptions): Promise<App> {
     clock,
     version: o.version,
     log: log.child({ component: 'mqtt' }),
-    panelUrl: () => urls()[0] ?? null,
+    panelUrls: urls,
+    ...(o.onRestart ? { restart: o.onRestart } : {}),
   });
   // Macro `publish` steps go out through MQTT when a broker is configured (a smart plug for a power cycle).
   if (config.mqtt.url) macros.setPublisher(mqtt.publisher);

@@ -195,6 +195,10 @@ export class BrokerConnection {
     this.client?.subscribe(topics, { qos: 1 });
   }
 
+  unsubscribe(topics: string[]): void {
+    this.client?.unsubscribe(topics);
+  }
+
   /** Marks us offline (retained) while still connected, then disconnects cleanly. */
   async close(): Promise<void> {
     this.stopped = true;
