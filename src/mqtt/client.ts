@@ -217,6 +217,14 @@ export class BrokerConnection {
         });
       });
     }
-    await client.endAsync(true).catch(() => undefined);
+    // A clean DISCONNECT: the broker then drops the will. Forcing the socket shut instead lets a
+    // restart's new connection (same client id) take over the session first, and the broker
+    // publishes the old one's will, a retained `offline`, after the new `online`.
+    const clean = client.endAsync(false).then(
+      () => true,
+      () => false,
+    );
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
+    if (!(await Promise.race([clean, timeout]))) await client.endAsync(true).catch(() => undefined);
   }
 }

@@ -165,6 +165,21 @@ describe('MQTT discovery (device-based, https://www.home-assistant.io/integratio
     expect(retained.cmps.macro_boot).toHaveProperty('cmd_t');
   });
 
+  it('with the built-in macros: one Ctrl+Alt+Del button, none for SysRq reboot unless opted in', async () => {
+    const s = await setup();
+    const cmps = discovery(s.p, s.node).cmps;
+    expect(cmps.macro_ctrl_alt_del).toMatchObject({
+      name: 'Ctrl+Alt+Del',
+      default_entity_id: 'button.kvmr0ck_macro_ctrl_alt_del',
+    });
+    expect(Object.values(cmps).filter((c) => /ctrl.alt.del/i.test(String(c.name)))).toHaveLength(1);
+    expect(cmps).not.toHaveProperty('macro_sysrq_reboot');
+    expect(cmps.macro_select!.options).toContain('Enter BIOS setup');
+    expect(cmps.macro_select!.options).not.toContain('Emergency reboot (SysRq REISUB)');
+    const opted = await setup({ dangerous_macro_buttons: true });
+    expect(discovery(opted.p, opted.node).cmps.macro_sysrq_reboot).toMatchObject({ p: 'button' });
+  });
+
   it('republishes discovery and states when Home Assistant says online', async () => {
     const s = await setup();
     const before = s.p.messages.filter((m) => m.topic.startsWith('homeassistant/device/')).length;
