@@ -13,6 +13,8 @@ export interface AddonOptions {
   edid: string;
   hid_layout: string;
   read_only: boolean;
+  /** Optional: add-on configs saved before it existed lack it. */
+  dangerous_macro_buttons?: boolean;
   log_level: string;
   mqtt_topic_prefix?: string;
 }
@@ -32,6 +34,7 @@ export function addonConfig(
   o: AddonOptions,
   mqtt: SupervisorMqtt | null,
   dataDir = '/data',
+  slug = '',
 ): Record<string, unknown> {
   const edid =
     {
@@ -40,7 +43,13 @@ export function addonConfig(
       none: '',
     }[o.edid] ?? '';
   const config: Record<string, unknown> = {
-    server: { host: '0.0.0.0', port: INGRESS_PORT },
+    // public_url: the link Home Assistant's device page opens; HA's device registry accepts its
+    // own homeassistant:// scheme, and this path opens the add-on's ingress panel.
+    server: {
+      host: '0.0.0.0',
+      port: INGRESS_PORT,
+      public_url: /^[a-z0-9_-]+$/.test(slug) ? `homeassistant://hassio/ingress/${slug}` : '',
+    },
     video: {
       source: 'auto',
       device: o.video_device,
@@ -62,6 +71,7 @@ export function addonConfig(
       password: mqtt.password,
       topic_prefix: o.mqtt_topic_prefix ?? 'kvmr0ck',
       read_only: o.read_only,
+      dangerous_macro_buttons: o.dangerous_macro_buttons ?? false,
     };
   }
   return config;
