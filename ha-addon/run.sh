@@ -19,6 +19,11 @@ else
   bashio::log.warning "No MQTT service: Home Assistant entities are off (install the Mosquitto add-on)"
 fi
 
+# The device's "Visit" link in Home Assistant opens the ingress panel: homeassistant://hassio/ingress/<slug>
+# (a store add-on's slug carries its repository's hash, so ask the Supervisor).
+ADDON_SLUG=$(bashio::addon.slug)
+export ADDON_SLUG
+
 # The config holds the broker password: readable by this add-on only.
 umask 077
 node "$APP/dist/src/addon/cli.js" "$DATA/options.json" > "$DATA/kvmr0ck.yaml"

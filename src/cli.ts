@@ -179,6 +179,21 @@ async function runDaemon(
   env: NodeJS.ProcessEnv,
   port: string | undefined,
 ): Promise<number> {
+  // The Restart button (Home Assistant) stops the app and builds it again from a fresh read of
+  // the config and macros, in this process: it works the same under systemd, the Supervisor and
+  // a terminal, with no supervisor needed to bring the daemon back.
+  for (;;) {
+    const outcome = await runOnce(mode, file, env, port);
+    if (outcome !== 'restart') return outcome;
+  }
+}
+
+async function runOnce(
+  mode: 'run' | 'demo',
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  port: string | undefined,
+): Promise<number | 'restart'> {
   const overrides: Record<string, unknown> = {};
   if (mode === 'demo') {
     overrides.video = { source: 'test-pattern' };
@@ -200,11 +215,16 @@ async function runDaemon(
   const version = packageVersion();
   log.info(`kvmr0ck ${version} starting (${mode}), config: ${file ?? 'built-in defaults'}`);
   let app: Awaited<ReturnType<typeof createApp>>;
+  let requestRestart: () => void = () => undefined;
+  const restart = new Promise<'restart'>((resolve) => {
+    requestRestart = () => resolve('restart');
+  });
   try {
     app = await createApp({
       config,
       log,
       version,
+      onRestart: () => requestRestart(),
       // A generated token is shown to a person at a terminal, never written to the log (journald).
       announceToken: process.stdout.isTTY
         ? (token, file) =>
@@ -225,8 +245,9 @@ async function runDaemon(
   const base = urls[0] ?? '';
   log.info(`  stream ${base}stream  snapshot ${base}snapshot.jpg  state ${base}api/state`);
   // SIGHUP: re-read the tokens now (they are also picked up within a second or two on their own).
-  process.on('SIGHUP', () => app.auth.reload());
-  return waitForStop(app, log);
+  const reload = () => app.auth.reload();
+  process.on('SIGHUP', reload);
+  return waitForStop(app, log, restart).finally(() => process.off('SIGHUP', reload));
 }
 
 /** What a person can do about a failed start, for the errors people meet first. */
@@ -246,17 +267,21 @@ function startHint(err: unknown, config: Config): string | null {
   }
 }
 
-function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<number> {
+function waitForStop(
+  app: { stop(): Promise<void> },
+  log: Logger,
+  restart: Promise<'restart'>,
+): Promise<number | 'restart'> {
   return new Promise((resolve) => {
     let stopping = false;
-    const onSignal = (sig: NodeJS.Signals) => {
+    const stop = (why: string, outcome: 0 | 'restart') => {
       if (stopping) {
-        log.warn(`${sig} again: exiting now`);
+        log.warn(`${why} again: exiting now`);
         resolve(1);
         return;
       }
       stopping = true;
-      log.info(`${sig}: stopping`);
+      log.info(`${why}: stopping`);
       const timer = setTimeout(() => {
         log.error(`stop took over ${STOP_TIMEOUT_MS} ms: exiting anyway`);
         resolve(1);
@@ -264,8 +289,10 @@ function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<numbe
       app.stop().then(
         () => {
           clearTimeout(timer);
-          log.info('stopped');
-          resolve(0);
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          log.info(outcome === 'restart' ? 'stopped: starting again' : 'stopped');
+          resolve(outcome);
         },
         (err) => {
           clearTimeout(timer);
@@ -274,8 +301,10 @@ function waitForStop(app: { stop(): Promise<void> }, log: Logger): Promise<numbe
         },
       );
     };
+    const onSignal = (sig: NodeJS.Signals) => stop(sig, 0);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    void restart.then(() => stop('restart requested', 'restart'));
   });
 }
 

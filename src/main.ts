@@ -50,6 +50,8 @@ export interface AppOptions {
   macros?: MacroLike;
   /** Shows a generated access token to the person who started the daemon (CLI, when stdout is a TTY). */
   announceToken?: (token: string, file: string) => void;
+  /** Asked for by the Restart button in Home Assistant; the CLI stops the app and builds a new one. */
+  onRestart?: () => void;
 }
 
 export interface App {
@@ -195,7 +197,8 @@ export async function createApp(o: AppOptions): Promise<App> {
     clock,
     version: o.version,
     log: log.child({ component: 'mqtt' }),
-    panelUrl: () => urls()[0] ?? null,
+    panelUrls: urls,
+    ...(o.onRestart ? { restart: o.onRestart } : {}),
   });
   // Macro `publish` steps go out through MQTT when a broker is configured (a smart plug for a power cycle).
   if (config.mqtt.url) macros.setPublisher(mqtt.publisher);

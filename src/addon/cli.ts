@@ -17,5 +17,5 @@ const mqtt = env.MQTT_HOST
     }
   : null;
 process.stdout.write(
-  `# Written by the kvmr0ck add-on from /data/options.json at start; edit the options instead.\n${stringify(addonConfig(options, mqtt, process.env.KVMR0CK_DATA ?? '/data'))}`,
+  `# Written by the kvmr0ck add-on from /data/options.json at start; edit the options instead.\n${stringify(addonConfig(options, mqtt, env.KVMR0CK_DATA ?? '/data', env.ADDON_SLUG ?? ''))}`,
 );

@@ -13,6 +13,8 @@ export interface AddonOptions {
   edid: string;
   hid_layout: string;
   read_only: boolean;
+  /** Optional: add-on configs saved before it existed lack it. */
+  dangerous_macro_buttons?: boolean;
   log_level: string;
   mqtt_topic_prefix?: string;
 }
@@ -27,11 +29,16 @@ export interface SupervisorMqtt {
 
 /** Ingress requests reach the add-on from the Supervisor's proxy on this port (config.yaml ingress_port). */
 export const INGRESS_PORT = 8099;
+/** The direct port (config.yaml `ports`, off unless the user maps it): the token is needed there. */
+export const DIRECT_PORT = 8080;
+/** Home Assistant's ingress proxy: trusted on the ingress listener only, never on the direct port. */
+export const INGRESS_PROXY = '172.30.32.2';
 
 export function addonConfig(
   o: AddonOptions,
   mqtt: SupervisorMqtt | null,
   dataDir = '/data',
+  slug = '',
 ): Record<string, unknown> {
   const edid =
     {
@@ -40,7 +47,17 @@ export function addonConfig(
       none: '',
     }[o.edid] ?? '';
   const config: Record<string, unknown> = {
-    server: { host: '0.0.0.0', port: INGRESS_PORT },
+    // public_url: the link Home Assistant's device page opens; HA's device registry accepts its
+    // own homeassistant:// scheme, and this path opens the add-on's ingress panel.
+    server: {
+      host: '0.0.0.0',
+      port: DIRECT_PORT,
+      ingress_port: INGRESS_PORT,
+      public_url: /^[a-z0-9_-]+$/.test(slug) ? `homeassistant://hassio/ingress/${slug}` : '',
+      // The names a Home Assistant box answers to; others are added in the add-on's own config.
+      allowed_hosts: ['homeassistant', 'homeassistant.local'],
+    },
+    auth: { trusted_proxies: [INGRESS_PROXY], read_only: o.read_only },
     video: {
       source: 'auto',
       device: o.video_device,
@@ -62,6 +79,7 @@ export function addonConfig(
       password: mqtt.password,
       topic_prefix: o.mqtt_topic_prefix ?? 'kvmr0ck',
       read_only: o.read_only,
+      dangerous_macro_buttons: o.dangerous_macro_buttons ?? false,
     };
   }
   return config;

@@ -5,6 +5,8 @@
 export interface MacroInfo {
   name: string;
   title: string;
+  /** Marked `dangerous: true` (a reboot): Home Assistant offers no one-tap button for it by default. */
+  dangerous?: boolean;
 }
 
 export interface MacroEvent {

@@ -16,6 +16,7 @@ const PathsSchema = Type.Object(
     dev: Type.String({ default: '/dev', minLength: 1 }),
     sys: Type.String({ default: '/sys', minLength: 1 }),
     configfs: Type.String({ default: '/sys/kernel/config', minLength: 1 }),
+    proc: Type.String({ default: '/proc', minLength: 1 }),
     state: Type.String({ default: '/var/lib/kvmr0ck', minLength: 1 }),
   },
   { additionalProperties: false, default: {} },

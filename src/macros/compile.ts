@@ -133,7 +133,9 @@ function compileMacro(
   lineOf: (p: (string | number)[]) => number,
 ): Macro {
   const d = obj(def, [name], `macro '${name}'`);
-  known(d, ['title', 'description', 'params', 'steps'], [name]);
+  known(d, ['title', 'description', 'dangerous', 'params', 'steps'], [name]);
+  if (d.dangerous !== undefined && typeof d.dangerous !== 'boolean')
+    throw new StepError('dangerous must be true or false', [name, 'dangerous']);
   const params: Record<string, ParamSpec> = {};
   if (d.params !== undefined) {
     for (const [p, spec] of Object.entries(obj(d.params, [name, 'params'], 'params'))) {
@@ -167,6 +169,7 @@ function compileMacro(
     title:
       typeof d.title === 'string' ? d.title : name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
     description: typeof d.description === 'string' ? d.description : '',
+    dangerous: d.dangerous === true,
     params,
     steps,
     source: `${ctx.file}:${lineOf([name])}`,

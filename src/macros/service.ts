@@ -152,6 +152,7 @@ export class MacroService implements Service, MacroLike {
       name: m.name,
       title: m.title,
       description: m.description,
+      dangerous: m.dangerous,
       params: m.params,
       builtin: m.builtin,
     }));

@@ -40,6 +40,8 @@ export interface Macro {
   name: string;
   title: string;
   description: string;
+  /** Needs a deliberate act: no one-tap Home Assistant button unless the user opts in. */
+  dangerous: boolean;
   params: Record<string, ParamSpec>;
   steps: Step[];
   /** Where it was defined, for messages: `file:line`. */
@@ -52,6 +54,7 @@ export interface MacroInfo {
   name: string;
   title: string;
   description: string;
+  dangerous: boolean;
   params: Record<string, ParamSpec>;
   builtin: boolean;
 }

@@ -206,6 +206,10 @@ export class BrokerConnection {
     this.client?.subscribe(topics, { qos: 1, ...(this.protocol === 5 ? { rap: true } : {}) });
   }
 
+  unsubscribe(topics: string[]): void {
+    this.client?.unsubscribe(topics);
+  }
+
   /** Marks us offline (retained) while still connected, then disconnects cleanly. */
   async close(): Promise<void> {
     this.stopped = true;
@@ -224,6 +228,14 @@ export class BrokerConnection {
         });
       });
     }
-    await client.endAsync(true).catch(() => undefined);
+    // A clean DISCONNECT: the broker then drops the will. Forcing the socket shut instead lets a
+    // restart's new connection (same client id) take over the session first, and the broker
+    // publishes the old one's will, a retained `offline`, after the new `online`.
+    const clean = client.endAsync(false).then(
+      () => true,
+      () => false,
+    );
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
+    if (!(await Promise.race([clean, timeout]))) await client.endAsync(true).catch(() => undefined);
   }
 }

@@ -34,7 +34,26 @@ export const MqttConfigSchema = Type.Object(
     snapshot_interval_s: Type.Integer({ default: 10, minimum: 0, maximum: 3600 }),
     snapshot_height: Type.Integer({ default: 360, minimum: 60, maximum: 2160 }),
     snapshot_quality: Type.Integer({ default: 70, minimum: 1, maximum: 100 }),
-    state_interval_s: Type.Integer({ default: 5, minimum: 1, maximum: 3600 }),
+    state_interval_s: Type.Integer({
+      default: 5,
+      minimum: 1,
+      maximum: 3600,
+      description: 'How often the host state (still/active) is checked.',
+    }),
+    diagnostics_interval_s: Type.Integer({
+      default: 300,
+      minimum: 10,
+      maximum: 86_400,
+      description: 'Counters (fps, encode time, board temperature, load, memory, disk) at most this often.',
+    }),
+    board_diagnostics: Type.Boolean({
+      default: true,
+      description: 'Publish the board: CPU temperature, load, memory, disk, boot time.',
+    }),
+    dangerous_macro_buttons: Type.Boolean({
+      default: false,
+      description: 'Give macros marked dangerous (SysRq reboot) a button and a place in the select.',
+    }),
     still_after_s: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
     max_command_age_s: Type.Integer({ default: 30, minimum: 1, maximum: 86_400 }),
     max_payload_bytes: Type.Integer({ default: 16_384, minimum: 256, maximum: 1_048_576 }),

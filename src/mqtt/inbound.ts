@@ -3,7 +3,7 @@ import { type CommandExecutor, type CommandResult, failure } from '../commands/e
 import { type Command, type CommandLimits, commandTimeMs, parseCommand } from '../commands/schema.js';
 import { KvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { SELECT_NONE } from './discovery.js';
+import { SELECT_NONE } from './entities.js';
 import type { Topics } from './node-id.js';
 
 export interface InboxOptions {
@@ -15,12 +15,15 @@ export interface InboxOptions {
   now: () => number;
   log: Logger;
   publishResult(r: CommandResult): void;
-  /** After a select choice, so HA shows the placeholder again. */
-  resetSelect(): void;
-  /** After a text, so HA's text entity holds "" rather than what was typed. */
-  clearText(): void;
+  /**
+   * The macro a button press or a select option stands for; throws MACRO_NOT_FOUND for an option
+   * no macro has, COMMAND_REFUSED for a dangerous macro that has no entity.
+   */
+  entityMacro(via: 'button' | 'select', value: string): string;
   setQuality(n: number): void;
   setMaxFps(n: number): void;
+  /** The Restart button: the daemon stops and starts again (config and macros re-read). */
+  restart(): void;
 }
 
 const REMEMBERED_IDS = 256;
@@ -105,7 +108,11 @@ export class CommandInbox {
     });
   }
 
-  /** Entity command topics carry plain payloads (HA sends PRESS, the text, the option, a number). */
+  /**
+   * Entity command topics carry plain payloads (HA sends PRESS, the text, the option, a number).
+   * HA's text and select entities have a state topic, so they are not optimistic: their state
+   * stays the retained empty text and SELECT_NONE whatever is sent, and nothing needs resetting.
+   */
   private entityCommand(what: string, payload: Buffer): Command | null {
     if (payload.byteLength > this.o.limits.maxPayloadBytes) {
       throw new KvmError(
@@ -115,12 +122,13 @@ export class CommandInbox {
     }
     const text = payload.toString('utf8');
     switch (what) {
-      case 'ctrl_alt_del':
-        return { action: 'press', keys: ['ctrl', 'alt', 'delete'] };
       case 'cancel':
         return { action: 'cancel' };
+      case 'restart':
+        this.o.log.info({}, 'mqtt: restart requested from Home Assistant');
+        this.o.restart();
+        return null;
       case 'type':
-        this.o.clearText();
         if ([...text].length > this.o.limits.maxTextLength) {
           throw new KvmError(
             'BAD_REQUEST',
@@ -129,8 +137,7 @@ export class CommandInbox {
         }
         return text === '' ? null : { action: 'type', text };
       case 'macro_select':
-        this.o.resetSelect();
-        return text === SELECT_NONE ? null : { action: 'macro', name: text };
+        return text === SELECT_NONE ? null : { action: 'macro', name: this.o.entityMacro('select', text) };
       case 'jpeg_quality':
         this.o.setQuality(number(text, 1, 100, 'jpeg_quality'));
         return null;
@@ -138,7 +145,8 @@ export class CommandInbox {
         this.o.setMaxFps(number(text, 1, 120, 'max_fps'));
         return null;
       default:
-        if (what.startsWith('macro/')) return { action: 'macro', name: what.slice('macro/'.length) };
+        if (what.startsWith('macro/'))
+          return { action: 'macro', name: this.o.entityMacro('button', what.slice('macro/'.length)) };
         throw new KvmError('BAD_REQUEST', `unknown command topic '${what.slice(0, 64)}'`);
     }
   }

@@ -40,6 +40,12 @@ export interface Topics {
   /** Entity command topics: `<base>/set/<what>`. */
   set: string;
   event: string;
+  /** Event entity: commands that failed. */
+  error: string;
+  /** Update entity: the installed version. */
+  version: string;
+  /** Our own echo, to know the broker has sent every retained message we subscribed to. */
+  sync: string;
   macroSelect: string;
   textState: string;
   discovery: string;
@@ -57,6 +63,9 @@ export function topicsFor(prefix: string, discoveryPrefix: string, node: string)
     result: `${base}/command/result`,
     set: `${base}/set`,
     event: `${base}/event`,
+    error: `${base}/command/error`,
+    version: `${base}/version`,
+    sync: `${base}/sync`,
     macroSelect: `${base}/macro_select`,
     textState: `${base}/text_state`,
     discovery: `${discoveryPrefix}/device/${node}/config`,

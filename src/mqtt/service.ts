@@ -1,21 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CommandExecutor, type CommandResult } from '../commands/execute.js';
 import type { MacroEvent, MacroLike } from '../commands/macros.js';
 import type { Config } from '../config/schema.js';
 import type { AppState } from '../core/app-state.js';
-import { type Clock, systemClock } from '../core/clock.js';
-import { errorMessage, KvmError } from '../core/errors.js';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import { KvmError } from '../core/errors.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
-import type { HubFrame, StreamHub } from '../video/stream-hub.js';
+import type { StreamHub } from '../video/stream-hub.js';
+import { BoardMonitor, type BoardStats } from './board.js';
 import { BrokerConnection } from './client.js';
-import { buildDiscovery, type Component, SELECT_NONE } from './discovery.js';
+import { buildDiscovery, configurationUrl, publishedComponents } from './discovery.js';
+import { type Component, macroChoices, SELECT_NONE, TEXT_EMPTY, tappableMacros } from './entities.js';
 import { CommandInbox } from './inbound.js';
 import { resolveNodeId, type Topics, topicsFor } from './node-id.js';
-import { resizeSnapshot } from './snapshot.js';
-import { buildState, discreteChanged, hostState, type MqttState } from './states.js';
+import { ScreenPublisher } from './snapshot.js';
+import { buildState, discreteChanged, hostState, type MqttState, sameState } from './states.js';
 
 export interface MqttServiceOptions {
   config: Config;
@@ -25,12 +27,18 @@ export interface MqttServiceOptions {
   macros?: MacroLike | null;
   log: Logger;
   version: string;
+  /** Drives every timer of the service (tests simulate an hour with a FakeClock). */
   clock?: Clock;
-  /** The panel URL for the device's configuration_url (after the HTTP server started). */
-  panelUrl?: () => string | null;
+  /** The panel's URLs once the HTTP server listens, for the device's configuration_url. */
+  panelUrls?: () => string[];
   /** Live max-fps change; default only updates config.video.fps. */
   setMaxFps?: (fps: number) => void;
+  /** Restarts the daemon (the Restart button); absent: no button. */
+  restart?: () => void;
 }
+
+/** Waiting for our retained discovery to come back longer than this means the broker has none. */
+const READ_BACK_MS = 5000;
 
 /**
  * Home Assistant over MQTT: availability, discovery, states, the screen image and commands.
@@ -47,16 +55,26 @@ export class MqttService implements Service {
   private lastStateAt = 0;
   private lastFrameId = 0;
   private lastDigest = '';
-  /** Our own snapshot waits, not shown as stream clients. */
-  private ownViewers = 0;
   private lastChangeAt = 0;
   private macroStatus = 'idle';
-  private timers: NodeJS.Timeout[] = [];
-  private discoveryTimer: NodeJS.Timeout | null = null;
+  private board: BoardMonitor | null = null;
+  private boardStats: BoardStats | null = null;
+  private boardAt = Number.NEGATIVE_INFINITY;
+  private timers: TimerHandle[] = [];
+  private discoveryTimer: TimerHandle | null = null;
   private unsubs: (() => void)[] = [];
-  private snapshotInFlight: Promise<void> | null = null;
+  /** Set while we wait for our own retained discovery after a connect (see onConnect). */
+  private readBack: { nonce: string; done: Promise<void>; finish: () => void } | null = null;
+  private readonly screen: ScreenPublisher;
 
-  constructor(private readonly o: MqttServiceOptions) {}
+  constructor(private readonly o: MqttServiceOptions) {
+    this.screen = new ScreenPublisher({
+      hub: o.hub,
+      size: () => ({ height: o.config.mqtt.snapshot_height, quality: o.config.mqtt.snapshot_quality }),
+      send: (jpeg) => this.topics && this.conn?.publish(this.topics.screen, jpeg, { retain: true }),
+      log: o.log,
+    });
+  }
 
   get nodeId(): string {
     return this.nodeId_;
@@ -93,29 +111,10 @@ export class MqttService implements Service {
     const topics = topicsFor(c.topic_prefix, c.discovery_prefix, this.nodeId_);
     this.topics = topics;
     this.lastChangeAt = this.clock.monotonic();
-    const macros = this.o.macros ?? null;
-    const executor = new CommandExecutor({ hid: this.o.hid, macros, snapshot: () => this.publishSnapshot() });
-    const inbox = new CommandInbox({
-      topics,
-      executor,
-      limits: { maxTextLength: c.max_text_length, maxKeys: c.max_keys, maxPayloadBytes: c.max_payload_bytes },
-      maxAgeMs: c.max_command_age_s * 1000,
-      readOnly: c.read_only || this.o.config.auth.read_only,
-      now: () => this.clock.now(),
-      log: this.o.log,
-      publishResult: (r: CommandResult) => this.conn?.publishQueued(topics.result, JSON.stringify(r)),
-      resetSelect: () => this.conn?.publish(topics.macroSelect, SELECT_NONE, { retain: true }),
-      clearText: () => this.conn?.publish(topics.textState, '', { retain: true }),
-      setQuality: (n) => {
-        this.o.config.video.quality = n;
-        this.publishState(true);
-      },
-      setMaxFps: (n) => {
-        this.o.config.video.fps = n;
-        this.o.setMaxFps?.(n);
-        this.publishState(true);
-      },
-    });
+    const p = this.o.config.paths;
+    if (c.board_diagnostics)
+      this.board = new BoardMonitor({ proc: p.proc, sys: p.sys, disk: p.state }, () => this.clock.now());
+    const inbox = this.inbox(topics);
     this.conn = new BrokerConnection({
       config: c,
       clientId:
@@ -124,20 +123,16 @@ export class MqttService implements Service {
       availabilityTopic: topics.availability,
       log: this.o.log,
       handlers: {
-        onConnect: () => {
-          this.conn!.publish(topics.availability, 'online', { retain: true, qos: 1 });
-          // Read-only subscribes to no command topic at all: nothing sent there even reaches us.
-          const readOnly = c.read_only || this.o.config.auth.read_only;
-          this.conn!.subscribe(
-            readOnly ? [topics.haStatus] : [topics.command, `${topics.set}/#`, topics.haStatus],
-          );
-          this.scheduleDiscovery();
-        },
+        onConnect: () => this.onConnect(topics),
         onStatus: (s) => this.o.store.patch('mqtt', s),
         onMessage: (topic, payload, packet) => {
           if (topic === topics.haStatus) {
             // HA's birth message is not retained; a restarted HA forgets retained-less state.
-            if (payload.toString() === 'online') this.scheduleDiscovery();
+            if (payload.toString() === 'online') this.scheduleDiscovery(false);
+            return;
+          }
+          if (topic === topics.discovery || topic === topics.sync) {
+            this.onReadBack(topic, payload);
             return;
           }
           inbox.handle(topic, payload, packet);
@@ -150,59 +145,210 @@ export class MqttService implements Service {
           const v = value as AppState['video'];
           const p = prev as AppState['video'];
           if (v.signal !== p.signal || v.width !== p.width || v.height !== p.height)
-            void this.publishSnapshot();
+            void this.screen.publish(true);
         }
         this.publishState(false);
       }),
     );
+    const macros = this.o.macros;
     if (macros?.onEvent) this.unsubs.push(macros.onEvent((e) => this.onMacroEvent(e)));
     if (macros?.onChange) this.unsubs.push(macros.onChange(() => this.publishDiscovery()));
-    this.timers.push(setInterval(() => this.tick(), c.state_interval_s * 1000));
-    if (c.snapshot_interval_s > 0) {
-      this.timers.push(setInterval(() => void this.publishSnapshot(), c.snapshot_interval_s * 1000));
-    }
+    this.every(c.state_interval_s * 1000, () => this.tick());
+    if (c.snapshot_interval_s > 0)
+      this.every(c.snapshot_interval_s * 1000, () => void this.screen.publish(false));
     this.o.store.patch('mqtt', { enabled: true, connected: false });
     this.conn.open();
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers.splice(0)) clearInterval(t);
-    if (this.discoveryTimer) clearTimeout(this.discoveryTimer);
+    for (const t of this.timers.splice(0)) t.cancel();
+    this.discoveryTimer?.cancel();
     for (const u of this.unsubs.splice(0)) u();
+    await this.screen.idle();
     await this.conn?.close();
     this.conn = null;
     this.o.store.patch('mqtt', { connected: false });
   }
 
-  /** Discovery then every state, after a random delay (many devices answer HA's birth at once). */
-  private scheduleDiscovery(): void {
-    if (this.discoveryTimer) clearTimeout(this.discoveryTimer);
+  /** Resolves once no snapshot is being made (for callers that drive the clock themselves). */
+  idle(): Promise<void> {
+    return this.screen.idle();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    let handle: TimerHandle;
+    const arm = () => {
+      handle = this.clock.setTimeout(() => {
+        arm();
+        fn();
+      }, ms);
+    };
+    arm();
+    this.timers.push({ cancel: () => handle.cancel() });
+  }
+
+  private inbox(topics: Topics): CommandInbox {
+    const c = this.o.config.mqtt;
+    const executor = new CommandExecutor({
+      hid: this.o.hid,
+      macros: this.o.macros ?? null,
+      snapshot: () => this.screen.publish(true),
+    });
+    return new CommandInbox({
+      topics,
+      executor,
+      limits: { maxTextLength: c.max_text_length, maxKeys: c.max_keys, maxPayloadBytes: c.max_payload_bytes },
+      maxAgeMs: c.max_command_age_s * 1000,
+      readOnly: c.read_only || this.o.config.auth.read_only,
+      now: () => this.clock.now(),
+      log: this.o.log,
+      publishResult: (r: CommandResult) => this.publishResult(r),
+      entityMacro: (via, value) => this.entityMacro(via, value),
+      setQuality: (n) => {
+        this.o.config.video.quality = n;
+        this.publishState(true);
+      },
+      setMaxFps: (n) => {
+        this.o.config.video.fps = n;
+        this.o.setMaxFps?.(n);
+        this.publishState(true);
+      },
+      restart: () => {
+        const restart = this.o.restart;
+        if (!restart) throw new KvmError('COMMAND_REFUSED', 'restart is not available here');
+        // After this message's handling: the restart stops this service.
+        setImmediate(restart);
+      },
+    });
+  }
+
+  /** A button press or select option → the macro it stands for, by the same lists as discovery. */
+  private entityMacro(via: 'button' | 'select', value: string): string {
+    const c = this.o.config.mqtt;
+    const tappable = tappableMacros({
+      macros: this.o.macros?.list() ?? [],
+      dangerousMacroButtons: c.dangerous_macro_buttons,
+    });
+    const name = via === 'select' ? macroChoices(tappable).find((x) => x.option === value)?.name : value;
+    if (name === undefined)
+      throw new KvmError('MACRO_NOT_FOUND', `no macro for the option '${value.slice(0, 64)}'`);
+    const m = this.o.macros?.list().find((x) => x.name === name);
+    if (m?.dangerous && !c.dangerous_macro_buttons) {
+      throw new KvmError(
+        'COMMAND_REFUSED',
+        `macro '${name}' is marked dangerous: run it with a command (or set mqtt.dangerous_macro_buttons)`,
+      );
+    }
+    return name;
+  }
+
+  /** Every result goes to command/result; a failure also fires the "Command error" event entity. */
+  private publishResult(r: CommandResult): void {
+    const t = this.topics;
+    if (!t || !this.conn) return;
+    this.conn.publishQueued(t.result, JSON.stringify(r));
+    if (!r.ok && r.error) {
+      const ev = { event_type: 'failed', code: r.error.code, message: r.error.message, id: r.id };
+      this.conn.publishQueued(
+        t.error,
+        JSON.stringify({ ...ev, at: new Date(this.clock.now()).toISOString() }),
+      );
+    }
+  }
+
+  /**
+   * Online, subscriptions, then our own retained discovery read back before the first publish,
+   * so components of an earlier run that no longer exist (a macro deleted while we were down)
+   * are removed. The broker sends retained messages right after the SUBACK, in order with what
+   * follows on this connection: when our own non-retained `sync` message comes back, every
+   * retained message has arrived.
+   */
+  private onConnect(topics: Topics): void {
+    const conn = this.conn!;
+    conn.publish(topics.availability, 'online', { retain: true, qos: 1 });
+    let finish!: () => void;
+    const done = new Promise<void>((r) => {
+      finish = r;
+    });
+    this.readBack = { nonce: randomUUID(), done, finish };
+    // Read-only subscribes to no command topic at all: nothing sent there even reaches us.
+    const readOnly = this.o.config.mqtt.read_only || this.o.config.auth.read_only;
+    const commands = readOnly ? [] : [topics.command, `${topics.set}/#`];
+    conn.subscribe([...commands, topics.haStatus, topics.discovery, topics.sync]);
+    conn.publish(topics.sync, this.readBack.nonce, { qos: 1 });
+    this.scheduleDiscovery(true);
+  }
+
+  private onReadBack(topic: string, payload: Buffer): void {
+    const rb = this.readBack;
+    const t = this.topics;
+    if (!rb || !t) return;
+    if (topic === t.discovery) {
+      this.published = { ...publishedComponents(payload), ...this.published };
+    } else if (payload.toString() === rb.nonce) {
+      this.readBack = null;
+      this.conn?.unsubscribe([t.discovery, t.sync]);
+      rb.finish();
+    }
+  }
+
+  /**
+   * Discovery then every state, after a random delay (many devices answer HA's birth at once).
+   * After a (re)connect the screen is sent too: a broker restarted without persistence lost it.
+   */
+  private scheduleDiscovery(connected: boolean): void {
+    this.discoveryTimer?.cancel();
     const delay = Math.floor(Math.random() * this.o.config.mqtt.discovery_delay_ms);
-    this.discoveryTimer = setTimeout(() => {
+    this.discoveryTimer = this.clock.setTimeout(() => {
       this.discoveryTimer = null;
-      this.publishDiscovery();
-      this.publishState(true);
-      this.conn?.publish(this.topics!.macroSelect, SELECT_NONE, { retain: true });
-      this.conn?.publish(this.topics!.textState, '', { retain: true });
-      void this.publishSnapshot();
+      void this.republish(connected);
     }, delay);
+  }
+
+  private async republish(connected: boolean): Promise<void> {
+    const rb = this.readBack;
+    if (rb) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        rb.done,
+        new Promise<void>((r) => (timer = this.clock.setTimeout(r, READ_BACK_MS))),
+      ]);
+      timer?.cancel();
+    }
+    const t = this.topics;
+    if (!this.conn || !t) return;
+    this.publishDiscovery();
+    this.publishState(true);
+    this.conn.publish(t.macroSelect, SELECT_NONE, { retain: true });
+    this.conn.publish(t.textState, TEXT_EMPTY, { retain: true });
+    const v = JSON.stringify({ installed_version: this.o.version, latest_version: this.o.version });
+    this.conn.publish(t.version, v, { retain: true });
+    if (connected) void this.screen.publish(true);
   }
 
   publishDiscovery(): void {
     const c = this.o.config.mqtt;
     if (!this.conn || !this.topics) return;
+    const host = this.o.config.server.host;
     const { payload, current } = buildDiscovery(
       {
         node: this.nodeId_,
         topics: this.topics,
         deviceName: c.device_name,
         version: this.o.version,
-        panelUrl: this.o.config.server.public_url || this.o.panelUrl?.() || null,
-        readOnly: c.read_only,
+        panelUrl: configurationUrl(
+          this.o.config.server.public_url,
+          this.o.panelUrls?.() ?? [],
+          host === '0.0.0.0' || host === '::',
+        ),
+        readOnly: c.read_only || this.o.config.auth.read_only,
         textEntity: c.text_entity,
         textMode: c.text_mode,
         textMax: c.max_text_length,
         macros: this.o.macros ? this.o.macros.list() : null,
+        dangerousMacroButtons: c.dangerous_macro_buttons,
+        board: this.board !== null,
+        restart: this.o.restart !== undefined,
       },
       this.published,
     );
@@ -223,13 +369,18 @@ export class MqttService implements Service {
         this.lastChangeAt = this.clock.monotonic();
       }
     }
+    const now = this.clock.monotonic();
+    if (this.board && now - this.boardAt >= this.o.config.mqtt.diagnostics_interval_s * 1000) {
+      this.boardAt = now;
+      this.boardStats = this.board.read();
+    }
     this.publishState(false);
   }
 
   private currentState(): MqttState {
     const s = this.o.store.get();
     const still = this.o.config.mqtt.still_after_s * 1000;
-    const own = this.ownViewers;
+    const own = this.screen.viewers;
     const view =
       own > 0 ? { ...s, stream: { ...s.stream, clients: Math.max(0, s.stream.clients - own) } } : s;
     return buildState(view, {
@@ -237,51 +388,21 @@ export class MqttService implements Service {
       macro: this.macroStatus,
       jpegQuality: this.o.config.video.quality,
       maxFps: this.o.config.video.fps,
+      board: this.boardStats,
     });
   }
 
-  /** Step changes go out at once; counters at most every state_interval_s. */
+  /** Step changes go out at once; counters at most every diagnostics_interval_s. */
   private publishState(force: boolean): void {
     if (!this.conn?.connected || !this.topics) return;
     const next = this.currentState();
     const now = this.clock.monotonic();
-    const due = now - this.lastStateAt >= this.o.config.mqtt.state_interval_s * 1000;
-    if (!force && !discreteChanged(this.lastState, next) && !due) return;
-    if (!force && this.lastState && JSON.stringify(this.lastState) === JSON.stringify(next)) return;
+    const due = now - this.lastStateAt >= this.o.config.mqtt.diagnostics_interval_s * 1000;
+    if (!force && (sameState(this.lastState, next) || (!discreteChanged(this.lastState, next) && !due)))
+      return;
     this.lastState = next;
     this.lastStateAt = now;
     this.conn.publish(this.topics.state, JSON.stringify(next), { retain: true, qos: 0 });
-  }
-
-  /** One resize at a time; callers during one share it. Waits briefly for a first frame. */
-  private publishSnapshot(): Promise<void> {
-    if (!this.conn?.connected || !this.topics) return Promise.resolve();
-    if (this.snapshotInFlight) return this.snapshotInFlight;
-    const run = async () => {
-      // Count as a viewer while waiting: with nobody watching the pipeline does not encode, so
-      // hub.latest() may be minutes old (same as /snapshot.jpg?fresh=1).
-      this.ownViewers++;
-      const release = this.o.hub.addClient();
-      let f: HubFrame | null;
-      try {
-        const last = this.o.hub.latest();
-        f = (await this.o.hub.next(last?.id ?? 0, { timeoutMs: 3000 })) ?? this.o.hub.latest();
-      } finally {
-        release();
-        this.ownViewers--;
-      }
-      if (!f || !this.topics) return;
-      const c = this.o.config.mqtt;
-      const jpeg = await resizeSnapshot(f.jpeg, c.snapshot_height, c.snapshot_quality);
-      // Retained, so HA shows the screen right after it restarts.
-      this.conn?.publish(this.topics.screen, jpeg, { retain: true, qos: 0 });
-    };
-    this.snapshotInFlight = run()
-      .catch((e: unknown) => this.o.log.warn({ err: errorMessage(e) }, 'mqtt: snapshot failed'))
-      .finally(() => {
-        this.snapshotInFlight = null;
-      });
-    return this.snapshotInFlight;
   }
 
   private onMacroEvent(e: MacroEvent): void {

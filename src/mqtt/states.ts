@@ -1,5 +1,6 @@
 import type { AppState } from '../core/app-state.js';
-import type { HOST_STATES } from './discovery.js';
+import type { BoardStats } from './board.js';
+import type { HOST_STATES } from './entities.js';
 
 export type HostState = (typeof HOST_STATES)[number];
 
@@ -21,13 +22,18 @@ export function hostState(
   return msSinceChange >= stillAfterMs ? 'still' : 'active';
 }
 
-export interface MqttState {
+/**
+ * The retained JSON on `<prefix>/<node>/state`. No secrets: nothing typed, no config strings.
+ * A field that is null renders as `None` in a value template, which HA's MQTT sensor reads as
+ * "unknown" (PAYLOAD_NONE), so a missing reading never shows as a made-up value.
+ */
+export interface MqttState extends Partial<BoardStats> {
   signal: boolean;
   usb: string;
   caps_lock: boolean;
   num_lock: boolean;
   scroll_lock: boolean;
-  resolution: string;
+  resolution: string | null;
   capture_fps: number;
   stream_clients: number;
   encode_ms: number;
@@ -42,9 +48,10 @@ export interface StateExtras {
   macro: string;
   jpegQuality: number;
   maxFps: number;
+  /** null: board diagnostics are off (mqtt.board_diagnostics). */
+  board: BoardStats | null;
 }
 
-/** The retained JSON on `<prefix>/<node>/state`. No secrets: nothing typed, no config strings. */
 export function buildState(s: Readonly<AppState>, x: StateExtras): MqttState {
   const v = s.video;
   return {
@@ -53,7 +60,7 @@ export function buildState(s: Readonly<AppState>, x: StateExtras): MqttState {
     caps_lock: s.hid.capsLock,
     num_lock: s.hid.numLock,
     scroll_lock: s.hid.scrollLock,
-    resolution: v.signal && v.width > 0 ? `${v.width}x${v.height}` : 'none',
+    resolution: v.signal && v.width > 0 ? `${v.width}x${v.height}` : null,
     capture_fps: Math.round(v.captureFps * 10) / 10,
     stream_clients: s.stream.clients,
     encode_ms: Math.round(v.encodeMsP50 * 10) / 10,
@@ -61,16 +68,31 @@ export function buildState(s: Readonly<AppState>, x: StateExtras): MqttState {
     macro: x.macro,
     jpeg_quality: x.jpegQuality,
     max_fps: x.maxFps,
+    ...x.board,
   };
 }
 
-/** Fields that change in steps (publish at once) versus counters (publish at most every interval). */
-const COUNTERS: readonly (keyof MqttState)[] = ['capture_fps', 'encode_ms'];
+/**
+ * Fields that move all the time (a capture rate, a temperature): a change of one of these alone
+ * waits for the diagnostics interval. Everything else is a step a user acts on and goes out at once.
+ */
+const COUNTERS: ReadonlySet<string> = new Set([
+  'capture_fps',
+  'encode_ms',
+  'cpu_temp',
+  'load_1m',
+  'mem_used_pct',
+  'disk_used_pct',
+]);
 
 export function discreteChanged(a: MqttState | null, b: MqttState): boolean {
   if (!a) return true;
   for (const k of Object.keys(b) as (keyof MqttState)[]) {
-    if (!COUNTERS.includes(k) && a[k] !== b[k]) return true;
+    if (!COUNTERS.has(k) && a[k] !== b[k]) return true;
   }
   return false;
+}
+
+export function sameState(a: MqttState | null, b: MqttState): boolean {
+  return a !== null && JSON.stringify(a) === JSON.stringify(b);
 }

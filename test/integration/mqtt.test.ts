@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/main.js';
 import { type Broker, type Probe, probe, startMosquitto } from '../helpers/mosquitto.js';
 import { fakeMacros, mqttConfig, startApp, until } from '../unit/mqtt/app.js';
+import { checkComponents } from '../unit/mqtt/ha-schema.js';
 
 let broker: Broker;
 beforeAll(async () => {
@@ -17,11 +18,15 @@ afterEach(async () => {
 });
 
 let seq = 0;
-async function setup(mqtt: Record<string, unknown> = {}, macros?: ReturnType<typeof fakeMacros>) {
+async function setup(
+  mqtt: Record<string, unknown> = {},
+  macros?: ReturnType<typeof fakeMacros>,
+  onRestart?: () => void,
+) {
   const node = typeof mqtt.node_id === 'string' ? mqtt.node_id : `t${process.pid}_${seq++}`;
   const p: Probe = await probe(broker.url, [`kvmr0ck/${node}/#`, `homeassistant/device/${node}/config`]);
   cleanups.push(() => p.close());
-  const app = await startApp(mqttConfig(broker.url, node, mqtt), macros);
+  const app = await startApp(mqttConfig(broker.url, node, mqtt), macros, onRestart);
   cleanups.push(() => app.stop());
   await p.wait((t) => t === `homeassistant/device/${node}/config`);
   await p.wait((t) => t === `kvmr0ck/${node}/state`);
@@ -53,48 +58,71 @@ const hex = (app: App & { recording: { records(): { fn: string; hex: string }[] 
     .map((r) => r.hex.replaceAll(' ', ''));
 
 describe('MQTT discovery (device-based, https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload)', () => {
-  // Required/used keys per platform, from each platform's MQTT doc page.
-  const table: [string, string, string[]][] = [
-    ['screen', 'image', ['image_topic', 'content_type']], // https://www.home-assistant.io/integrations/image.mqtt/
-    ['signal', 'binary_sensor', ['stat_t', 'val_tpl']], // https://www.home-assistant.io/integrations/binary_sensor.mqtt/
-    ['usb', 'binary_sensor', ['stat_t', 'val_tpl', 'dev_cla']],
-    ['caps_lock', 'binary_sensor', ['stat_t', 'val_tpl']],
-    ['resolution', 'sensor', ['stat_t', 'val_tpl']], // https://www.home-assistant.io/integrations/sensor.mqtt/
-    ['encode_ms', 'sensor', ['stat_t', 'val_tpl', 'unit_of_meas', 'ent_cat']],
-    ['host', 'sensor', ['stat_t', 'val_tpl', 'dev_cla', 'options']],
-    ['macro_status', 'sensor', ['stat_t', 'val_tpl']],
-    ['ctrl_alt_del', 'button', ['cmd_t']], // https://www.home-assistant.io/integrations/button.mqtt/
-    ['cancel', 'button', ['cmd_t']],
-    ['macro_boot', 'button', ['cmd_t']],
-    ['type_text', 'text', ['cmd_t', 'stat_t', 'mode', 'max']], // https://www.home-assistant.io/integrations/text.mqtt/
-    ['macro_select', 'select', ['cmd_t', 'stat_t', 'options']], // https://www.home-assistant.io/integrations/select.mqtt/
-    ['jpeg_quality', 'number', ['cmd_t', 'stat_t', 'min', 'max', 'step', 'ent_cat']], // https://www.home-assistant.io/integrations/number.mqtt/
-    ['max_fps', 'number', ['cmd_t', 'stat_t', 'min', 'max', 'ent_cat']],
-    ['macro_event', 'event', ['stat_t', 'event_types']], // https://www.home-assistant.io/integrations/event.mqtt/
-  ];
-
-  it('publishes dev, o and one component per entity, each with p and unique_id', async () => {
-    const s = await setup({}, fakeMacros(['boot', 'login']));
+  it('publishes dev, o and components HA accepts (schema check per platform), each with p and unique_id', async () => {
+    let restarts = 0;
+    const s = await setup(
+      { board_diagnostics: true },
+      fakeMacros(['boot', 'login', 'reboot'], ['reboot']),
+      () => restarts++,
+    );
     const d = discovery(s.p, s.node);
     expect(d.dev).toMatchObject({ ids: [s.node], name: 'kvmr0ck', mf: 'kvmr0ck', sw: 'test' });
+    // Bound to 127.0.0.1 in tests: that one address is the link.
     expect(String(d.dev.cu)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(d.o).toMatchObject({ name: 'kvmr0ck', sw: 'test' });
     expect(d.avty_t).toBe(`${s.base}/availability`);
-    for (const [key, platform, keys] of table) {
-      const c = d.cmps[key];
-      expect(c, key).toBeDefined();
-      expect(c!.p, key).toBe(platform);
-      expect(c!.unique_id, key).toBe(`${s.node}_${key}`);
-      for (const k of keys) expect(c![k], `${key}.${k}`).toBeDefined();
+    expect(checkComponents(d.cmps, String(d.dev.name))).toEqual([]);
+    for (const [key, c] of Object.entries(d.cmps)) {
+      expect(c.unique_id, key).toBe(`${s.node}_${key}`);
+      expect(c.default_entity_id, key).toBe(`${c.p}.kvmr0ck_${key}`);
     }
-    expect(d.cmps.encode_ms!.ent_cat).toBe('diagnostic');
-    expect(d.cmps.jpeg_quality!.ent_cat).toBe('config');
+    for (const k of [
+      'restart',
+      'cancel',
+      'macro_boot',
+      'macro_login',
+      'type_text',
+      'macro_select',
+      'version',
+      'command_error',
+      'cpu_temp',
+    ])
+      expect(d.cmps, k).toHaveProperty(k);
+    // The dangerous macro has no one-tap entity; the select shows titles.
+    expect(d.cmps).not.toHaveProperty('macro_reboot');
+    expect(d.cmps.macro_select!.options).toEqual(['(choose)', 'BOOT', 'LOGIN']);
     expect(d.cmps.type_text!.mode).toBe('password');
-    expect(d.cmps.macro_select!.options).toEqual(['(choose)', 'boot', 'login']);
     const screen = await s.p.wait((t) => t === `${s.base}/screen`);
     expect([...screen.subarray(0, 2)]).toEqual([0xff, 0xd8]);
     const avail = await s.p.wait((t) => t === `${s.base}/availability`);
     expect(avail.toString()).toBe('online');
+    const version = await s.p.wait((t) => t === `${s.base}/version`);
+    expect(JSON.parse(version.toString())).toEqual({ installed_version: 'test', latest_version: 'test' });
+    // The restart button asks the daemon to restart (the CLI rebuilds the app).
+    await s.p.client.publishAsync(`${s.base}/set/restart`, 'PRESS', { qos: 1 });
+    await until(() => restarts === 1);
+  });
+
+  it('the text entity keeps a retained empty state a restarted HA reads back; resolution None without signal', async () => {
+    const s = await setup({ snapshot_interval_s: 0 });
+    await s.p.wait((t) => t === `${s.base}/text_state`);
+    s.app.store.patch('video', { signal: false, signalReason: 'no link' });
+    await s.p.wait((t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).signal === false);
+    // What HA sees after its own restart: the retained messages, delivered to a new subscriber.
+    const late = await probe(broker.url, [
+      `${s.base}/text_state`,
+      `${s.base}/state`,
+      `${s.base}/macro_select`,
+    ]);
+    cleanups.push(() => late.close());
+    const text = await late.wait((t) => t === `${s.base}/text_state`);
+    expect(late.messages.find((m) => m.topic === `${s.base}/text_state`)!.retain).toBe(true);
+    // HA renders value_template {{ value_json.text }} to "" and {{ value_json.resolution }} to
+    // "None", which its MQTT sensor turns into unknown.
+    expect(JSON.parse(text.toString())).toEqual({ text: '' });
+    const st = JSON.parse((await late.wait((t) => t === `${s.base}/state`)).toString());
+    expect(st.resolution).toBeNull();
+    expect(discovery(s.p, s.node).cmps.resolution!.val_tpl).toBe('{{ value_json.resolution }}');
   });
 
   it('removes a deleted macro as {"p": "button"}; read_only and text_entity:false omit control entities', async () => {
@@ -106,13 +134,50 @@ describe('MQTT discovery (device-based, https://www.home-assistant.io/integratio
 
     const ro = await setup({ read_only: true, text_entity: false }, fakeMacros(['boot']));
     const keys = Object.keys(discovery(ro.p, ro.node).cmps);
-    for (const k of ['ctrl_alt_del', 'cancel', 'macro_boot', 'type_text', 'macro_select', 'jpeg_quality'])
+    for (const k of ['restart', 'cancel', 'macro_boot', 'type_text', 'macro_select', 'jpeg_quality'])
       expect(keys).not.toContain(k);
     expect(keys).toContain('signal');
     const r = await command(ro, { action: 'press', keys: ['a'] }, 'ro1');
     expect(r.error?.code).toBe('COMMAND_REFUSED');
     const nt = await setup({ text_entity: false });
     expect(Object.keys(discovery(nt.p, nt.node).cmps)).not.toContain('type_text');
+  });
+
+  it('a macro deleted while the daemon was down is removed from HA when it starts again', async () => {
+    const node = `t${process.pid}_restart`;
+    const first = await setup({ node_id: node }, fakeMacros(['boot', 'login']));
+    expect(discovery(first.p, node).cmps.macro_login).toMatchObject({
+      p: 'button',
+      cmd_t: `${first.base}/set/macro/login`,
+    });
+    await first.app.stop();
+    // A new process: nothing in memory, only what the broker kept.
+    const second = await setup({ node_id: node }, fakeMacros(['boot']));
+    // The probe first gets the old retained payload; wait for the new daemon's own.
+    await second.p.wait((t, _pl, retained) => t === `homeassistant/device/${node}/config` && !retained);
+    expect(discovery(second.p, node).cmps.macro_login).toEqual({ p: 'button' });
+    expect(discovery(second.p, node).cmps.macro_boot).toMatchObject({ p: 'button' });
+    // What a subscriber (HA) finds on the broker now: the entity is gone.
+    const late = await probe(broker.url, [`homeassistant/device/${node}/config`]);
+    cleanups.push(() => late.close());
+    const retained = JSON.parse((await late.wait(() => true)).toString()) as { cmps: Record<string, object> };
+    expect(retained.cmps.macro_login).toEqual({ p: 'button' });
+    expect(retained.cmps.macro_boot).toHaveProperty('cmd_t');
+  });
+
+  it('with the built-in macros: one Ctrl+Alt+Del button, none for SysRq reboot unless opted in', async () => {
+    const s = await setup();
+    const cmps = discovery(s.p, s.node).cmps;
+    expect(cmps.macro_ctrl_alt_del).toMatchObject({
+      name: 'Ctrl+Alt+Del',
+      default_entity_id: 'button.kvmr0ck_macro_ctrl_alt_del',
+    });
+    expect(Object.values(cmps).filter((c) => /ctrl.alt.del/i.test(String(c.name)))).toHaveLength(1);
+    expect(cmps).not.toHaveProperty('macro_sysrq_reboot');
+    expect(cmps.macro_select!.options).toContain('Enter BIOS setup');
+    expect(cmps.macro_select!.options).not.toContain('Emergency reboot (SysRq REISUB)');
+    const opted = await setup({ dangerous_macro_buttons: true });
+    expect(discovery(opted.p, opted.node).cmps.macro_sysrq_reboot).toMatchObject({ p: 'button' });
   });
 
   it('republishes discovery and states when Home Assistant says online', async () => {
@@ -153,35 +218,71 @@ describe('MQTT commands end to end into the recording sink', () => {
     ]);
   });
 
-  it('entity topics: Ctrl-Alt-Del button, text, numbers, macro button and select', async () => {
-    const macros = fakeMacros(['boot']);
+  it('entity topics take the exact payloads HA sends: button PRESS, raw text, select option, integer number', async () => {
+    const macros = fakeMacros(['boot', 'reboot'], ['reboot']);
     const s = await setup({}, macros);
-    await s.p.client.publishAsync(`${s.base}/set/ctrl_alt_del`, 'PRESS', { qos: 1 });
-    await s.p.wait((t, pl) => t === `${s.base}/command/result` && pl.includes('"ok":true'));
-    expect(hex(s.app)).toContain('05004c0000000000');
+    // number.mqtt publishes an integral value without a decimal point.
     await s.p.client.publishAsync(`${s.base}/set/jpeg_quality`, '55', { qos: 1 });
-    await until(() => s.app.config.video.quality === 55);
+    await s.p.client.publishAsync(`${s.base}/set/max_fps`, '12', { qos: 1 });
+    await until(() => s.app.config.video.quality === 55 && s.app.config.video.fps === 12);
     await s.p.wait((t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).jpeg_quality === 55);
+    // button.mqtt sends payload_press, PRESS by default; select.mqtt sends the option as shown.
     await s.p.client.publishAsync(`${s.base}/set/macro/boot`, 'PRESS', { qos: 1 });
-    await s.p.client.publishAsync(`${s.base}/set/macro_select`, 'boot', { qos: 1 });
+    await s.p.client.publishAsync(`${s.base}/set/macro_select`, 'BOOT', { qos: 1 });
     await until(() => macros.runs.length === 2);
-    expect(macros.runs[0]).toMatchObject({ name: 'boot', origin: 'mqtt-entity' });
+    expect(macros.runs.map((r) => [r.name, r.origin])).toEqual([
+      ['boot', 'mqtt-entity'],
+      ['boot', 'mqtt-entity'],
+    ]);
     await s.p.wait((t, pl) => t === `${s.base}/event` && JSON.parse(pl.toString()).event_type === 'finished');
+    // text.mqtt sends the text as it is.
     const before = s.app.recording.records().length;
     await s.p.client.publishAsync(`${s.base}/set/type`, 'hi', { qos: 1 });
     await until(() => s.app.recording.records().length >= before + 4);
-    // HA's text entity is told "" afterwards, so it never stores what was typed. That message may
-    // reach the probe after the reports reach the sink: wait for it rather than race it.
-    await until(() => s.p.messages.filter((m) => m.topic === `${s.base}/text_state`).length >= 2);
+    expect(hex(s.app).slice(-4)).toEqual([
+      '00000b0000000000',
+      '0000000000000000',
+      '00000c0000000000',
+      '0000000000000000',
+    ]);
+    // The text entity's state stays the retained empty text; nothing published holds what was typed.
+    await s.p.wait((t) => t === `${s.base}/text_state`);
     const texts = s.p.messages
       .filter((m) => m.topic === `${s.base}/text_state`)
       .map((m) => m.payload.toString());
-    expect(texts.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(texts)).toEqual(new Set(['']));
-    const states = s.p.messages
+    expect(new Set(texts)).toEqual(new Set(['{"text":""}']));
+    const published = s.p.messages
       .filter((m) => m.topic !== `${s.base}/set/type`)
       .map((m) => m.payload.toString());
-    expect(states.join()).not.toContain('hi');
+    expect(published.join()).not.toContain('hi');
+  });
+
+  it('failed entity commands fire the Command error event with code and message', async () => {
+    const macros = fakeMacros(['boot', 'reboot'], ['reboot']);
+    const s = await setup({}, macros);
+    const errors = () =>
+      s.p.messages
+        .filter((m) => m.topic === `${s.base}/command/error`)
+        .map((m) => JSON.parse(m.payload.toString()));
+    await s.p.client.publishAsync(`${s.base}/set/type`, 'a€', { qos: 1 });
+    await until(() => errors().length === 1);
+    expect(errors()[0]).toMatchObject({
+      event_type: 'failed',
+      code: 'UNMAPPABLE_CHAR',
+      message: expect.stringMatching(/position 2/),
+    });
+    expect(JSON.stringify(errors()[0])).not.toContain('€');
+    // A dangerous macro has no entity: a press on its old topic is refused, nothing runs.
+    await s.p.client.publishAsync(`${s.base}/set/macro/reboot`, 'PRESS', { qos: 1 });
+    await s.p.client.publishAsync(`${s.base}/set/macro_select`, 'NO SUCH', { qos: 1 });
+    await until(() => errors().length === 3);
+    expect(errors().map((e) => e.code)).toEqual(['UNMAPPABLE_CHAR', 'COMMAND_REFUSED', 'MACRO_NOT_FOUND']);
+    expect(errors()[1].message).toMatch(/dangerous/);
+    expect(macros.runs).toEqual([]);
+    expect(s.app.recording.records()).toEqual([]);
+    // The JSON command topic (scripts, automations) may still run it: a deliberate act.
+    expect((await command(s, { action: 'macro', name: 'reboot' }, 'dz')).ok).toBe(true);
+    expect(macros.runs.map((r) => r.name)).toEqual(['reboot']);
   });
 
   it('refuses bad input with an error result and types nothing', async () => {
@@ -268,7 +369,7 @@ describe('states and the screen image', () => {
     const st = await s.p.wait(
       (t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).signal === false,
     );
-    expect(JSON.parse(st.toString())).toMatchObject({ host: 'off', resolution: 'none', usb: 'unknown' });
+    expect(JSON.parse(st.toString())).toMatchObject({ host: 'off', resolution: null, usb: 'unknown' });
     await until(() => screens() > n);
     s.app.store.patch('usb', { state: 'configured' });
     await s.p.wait((t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).host === 'no signal');

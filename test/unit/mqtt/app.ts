@@ -29,11 +29,13 @@ export function mqttConfig(url: string, node: string, mqtt: Record<string, unkno
 export async function startApp(
   config: Config,
   macros?: MacroLike,
+  onRestart?: () => void,
 ): Promise<App & { recording: RecordingSink }> {
   // The MQTT side only uses the MacroLike part of the macro service; a stand-in keeps these tests
   // about MQTT, independent of macro files.
   const m = macros ? { macros: macros as unknown as NonNullable<AppOptions['macros']> } : {};
-  const app = await createApp({ config, log: quietLog, version: 'test', ...m });
+  const r = onRestart ? { onRestart } : {};
+  const app = await createApp({ config, log: quietLog, version: 'test', ...m, ...r });
   await app.start();
   if (!(app.sink instanceof RecordingSink)) throw new Error('expected the recording sink');
   return Object.assign(app, { recording: app.sink });
@@ -42,9 +44,9 @@ export async function startApp(
 export { until } from '../../helpers/wait.js';
 
 /** A macro service stand-in with the MacroLike shape (the real one is another feature). */
-export function fakeMacros(names: string[]) {
+export function fakeMacros(names: string[], dangerous: string[] = []) {
   const runs: { name: string; params: Record<string, unknown>; origin: string }[] = [];
-  let list = names.map((n) => ({ name: n, title: n.toUpperCase() }));
+  let list = names.map((n) => ({ name: n, title: n.toUpperCase(), dangerous: dangerous.includes(n) }));
   const changeListeners = new Set<() => void>();
   const eventListeners = new Set<
     (e: { type: 'started' | 'finished' | 'failed' | 'cancelled'; name: string }) => void

@@ -2,9 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildDiscovery, type DiscoveryContext, macroKey } from '../../../src/mqtt/discovery.js';
+import {
+  buildDiscovery,
+  configurationUrl,
+  type DiscoveryContext,
+  publishedComponents,
+} from '../../../src/mqtt/discovery.js';
+import { macroChoices, macroKey } from '../../../src/mqtt/entities.js';
 import { resolveNodeId, sanitizeId, topicsFor } from '../../../src/mqtt/node-id.js';
 import { hostState } from '../../../src/mqtt/states.js';
+import { checkComponents } from './ha-schema.js';
 
 function ctx(over: Partial<DiscoveryContext> = {}): DiscoveryContext {
   return {
@@ -18,9 +25,19 @@ function ctx(over: Partial<DiscoveryContext> = {}): DiscoveryContext {
     textMode: 'password',
     textMax: 4096,
     macros: null,
+    dangerousMacroButtons: false,
+    board: false,
+    restart: true,
     ...over,
   };
 }
+
+const MACROS = [
+  { name: 'ctrl_alt_del', title: 'Ctrl+Alt+Del' },
+  { name: 'sysrq_reboot', title: 'Emergency reboot', dangerous: true },
+  { name: 'a b', title: 'Same' },
+  { name: 'c', title: 'Same' },
+];
 
 describe('discovery payload', () => {
   it('without a macro service has no macro entities, and caps text max at 255 (HA text limit)', () => {
@@ -30,19 +47,21 @@ describe('discovery payload', () => {
         'cancel',
         'caps_lock',
         'capture_fps',
-        'ctrl_alt_del',
+        'command_error',
         'encode_ms',
         'host',
         'jpeg_quality',
         'max_fps',
         'num_lock',
         'resolution',
+        'restart',
         'screen',
         'scroll_lock',
         'signal',
         'stream_clients',
         'type_text',
         'usb',
+        'version',
       ].sort(),
     );
     expect(payload.cmps.type_text!.max).toBe(255);
@@ -50,12 +69,80 @@ describe('discovery payload', () => {
     expect(payload.o).toEqual({ name: 'kvmr0ck', sw: '1.0', url: expect.any(String) });
   });
 
-  it('never uses entity_category config on sensors (HA refuses it)', () => {
-    const { payload } = buildDiscovery(ctx({ macros: [{ name: 'a', title: 'A' }] }));
-    for (const c of Object.values(payload.cmps)) {
-      if (c.p === 'sensor' || c.p === 'binary_sensor') expect(c.ent_cat).not.toBe('config');
-      expect(String(c.name ?? '')).not.toContain('kvm');
+  it('passes the HA schema check for every option combination', () => {
+    for (const over of [
+      {},
+      { macros: MACROS, board: true },
+      { macros: MACROS, dangerousMacroButtons: true, textMode: 'text' as const },
+      { readOnly: true, macros: MACROS, board: true, restart: false },
+    ]) {
+      expect(checkComponents(buildDiscovery(ctx(over)).payload.cmps, 'kvm')).toEqual([]);
     }
+  });
+
+  it('the schema check catches what HA refuses', () => {
+    const bad = {
+      a: { p: 'sensor', unique_id: 'x1', stat_t: 't', ent_cat: 'config' },
+      b: { p: 'button', unique_id: 'x2', cmd_t: 't', default_entity_id: 'kvm_b' },
+      c: { p: 'text', unique_id: 'x3', cmd_t: 't', max: 4096 },
+      d: { p: 'sensor', unique_id: 'x4', stat_t: 't', dev_cla: 'temperature', unit_of_meas: 'C' },
+      e: { p: 'select', unique_id: 'x5', cmd_t: 't', options: ['a', 'a'] },
+      f: { p: 'binary_sensor', unique_id: 'x6', stat_t: 't', command_topic: 'x' },
+      g: { p: 'sensor', unique_id: 'x7', stat_t: 't', dev_cla: 'timestamp', stat_cla: 'measurement' },
+      h: { p: 'button', unique_id: 'x7', cmd_t: 't', name: 'KVM restart' },
+    };
+    const problems = checkComponents(bad, 'kvm').join('\n');
+    for (const k of [
+      'a: a sensor may not',
+      'b: default_entity_id',
+      'c: min 0 / max 4096',
+      "d: unit 'C'",
+      'e: options must be distinct',
+      "f: 'command_topic' is not",
+      'g: a timestamp sensor',
+      'h: unique_id',
+      'h: the name repeats',
+    ])
+      expect(problems).toContain(k);
+  });
+
+  it('pins entity ids with the domain prefix; one Ctrl+Alt+Del, from the macro', () => {
+    const { payload } = buildDiscovery(ctx({ deviceName: 'Office KVM', macros: MACROS }));
+    expect(payload.cmps.restart!.default_entity_id).toBe('button.office_kvm_restart');
+    expect(payload.cmps.screen!.default_entity_id).toBe('image.office_kvm_screen');
+    const cad = Object.values(payload.cmps).filter((c) => /ctrl.alt.del/i.test(String(c.name)));
+    expect(cad).toHaveLength(1);
+    expect(cad[0]).toMatchObject({ default_entity_id: 'button.office_kvm_macro_ctrl_alt_del' });
+  });
+
+  it('noisy diagnostics are diagnostic and disabled by default; steps are not', () => {
+    const { payload } = buildDiscovery(ctx({ board: true }));
+    for (const k of [
+      'capture_fps',
+      'encode_ms',
+      'cpu_temp',
+      'load_1m',
+      'mem_used_pct',
+      'disk_used_pct',
+      'booted_at',
+    ])
+      expect(payload.cmps[k], k).toMatchObject({ ent_cat: 'diagnostic', en: false });
+    for (const k of ['stream_clients', 'caps_lock', 'resolution', 'version', 'command_error'])
+      expect(payload.cmps[k], k).toMatchObject({ ent_cat: 'diagnostic' });
+    for (const k of ['signal', 'usb', 'host', 'screen']) {
+      expect(payload.cmps[k], k).not.toHaveProperty('ent_cat');
+      expect(payload.cmps[k], k).not.toHaveProperty('en');
+    }
+  });
+
+  it('dangerous macros get no button and no option unless opted in; the select shows titles', () => {
+    const off = buildDiscovery(ctx({ macros: MACROS })).payload.cmps;
+    expect(off).not.toHaveProperty(macroKey('sysrq_reboot'));
+    expect(off.macro_select!.options).toEqual(['(choose)', 'Ctrl+Alt+Del', 'Same (a b)', 'Same (c)']);
+    const on = buildDiscovery(ctx({ macros: MACROS, dangerousMacroButtons: true })).payload.cmps;
+    expect(on[macroKey('sysrq_reboot')]).toMatchObject({ p: 'button', name: 'Emergency reboot' });
+    expect(on.macro_select!.options).toContain('Emergency reboot');
+    expect(macroChoices([{ name: 'x', title: '' }])).toEqual([{ option: 'x', name: 'x' }]);
   });
 
   it('sends a removed macro once as {p}', () => {
@@ -75,6 +162,30 @@ describe('discovery payload', () => {
     expect(second.payload.cmps.macro_a_b).toEqual({ p: 'button' });
     const third = buildDiscovery(ctx({ macros: [{ name: 'c', title: 'C' }] }), second.current);
     expect(third.payload.cmps).not.toHaveProperty('macro_a_b');
+  });
+
+  it('reads back the components of an earlier run, ignoring removal markers and junk', () => {
+    const earlier = buildDiscovery(ctx({ macros: [{ name: 'gone', title: 'Gone' }] })).payload;
+    earlier.cmps.old = { p: 'sensor' };
+    const back = publishedComponents(Buffer.from(JSON.stringify(earlier)));
+    expect(back.macro_gone).toEqual({ p: 'button' });
+    expect(back).not.toHaveProperty('old');
+    expect(publishedComponents(Buffer.from('not json'))).toEqual({});
+    expect(publishedComponents(Buffer.from(''))).toEqual({});
+    const now = buildDiscovery(ctx({ macros: [] }), back).payload.cmps;
+    expect(now.macro_gone).toEqual({ p: 'button' });
+  });
+});
+
+describe('configuration_url', () => {
+  const urls = ['http://localhost:8080/', 'http://192.168.1.20:8080/'];
+  it('is the public URL, else an address others reach, never localhost for a wildcard listener', () => {
+    expect(configurationUrl('homeassistant://hassio/ingress/abc_kvmr0ck', urls, true)).toBe(
+      'homeassistant://hassio/ingress/abc_kvmr0ck',
+    );
+    expect(configurationUrl('', urls, true)).toBe('http://192.168.1.20:8080/');
+    expect(configurationUrl('', ['http://localhost:8080/'], true)).toBeNull();
+    expect(configurationUrl('', ['http://127.0.0.1:8080/'], false)).toBe('http://127.0.0.1:8080/');
   });
 });
 
