@@ -104,7 +104,7 @@ export class CommandExecutor {
     const ac = new AbortController();
     this.typing.add(ac);
     try {
-      await this.deps.hid.type(cmd.text, { layout: cmd.layout, signal: ac.signal });
+      await this.deps.hid.type(cmd.text, { layout: cmd.layout, profile: cmd.typing, signal: ac.signal });
     } catch (e) {
       throw redactTextError(e);
     } finally {

@@ -1,6 +1,7 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { KvmError } from '../core/errors.js';
+import { TYPING_PROFILES } from '../hid/typing/profiles.js';
 
 /**
  * JSON commands, as they arrive on `<prefix>/<node>/command` (and, later, any other channel).
@@ -40,6 +41,8 @@ export function commandSchemas(l: CommandLimits) {
       action: Type.Literal('type'),
       text: Type.String({ minLength: 1, maxLength: l.maxTextLength }),
       layout: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+      /** Typing profile (hid.typing): fast, safe or bios. */
+      typing: Type.Optional(Type.Union(TYPING_PROFILES.map((n) => Type.Literal(n)))),
       ...common(),
     }),
     macro: closed({

@@ -42,6 +42,8 @@ export interface HidState {
   scrollLock: boolean;
   keysHeld: number;
   reportsWritten: number;
+  /** A typing job: idle, typing, or waiting for the host (it takes no reports; the job resumes when it does). */
+  typing: 'idle' | 'typing' | 'waiting for the host';
 }
 
 export interface UsbState {
@@ -125,6 +127,7 @@ export function initialAppState(): AppState {
       scrollLock: false,
       keysHeld: 0,
       reportsWritten: 0,
+      typing: 'idle',
     },
     usb: { state: 'unknown', udc: null },
     mqtt: { enabled: false, connected: false, error: null, queued: 0 },

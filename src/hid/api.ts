@@ -15,11 +15,13 @@
 export interface TypeOptions {
   /** Target keyboard layout (`us`, `de`, `fr`, ...); default from config. */
   layout?: string;
-  /** Delay between reports in ms; default from config. */
+  /** Typing profile: fast, safe or bios (typing/profiles.ts); default from config `hid.typing`. */
+  profile?: string;
+  /** Extra pause after each report in ms, on top of the profile; default from config. */
   delayMs?: number;
   /** Aborting releases every key and rejects with KvmError MACRO_CANCELLED. */
   signal?: AbortSignal;
-  /** Called after each character with characters done and the total. */
+  /** Called as characters reach the target (counted from reports the host took) with the total. */
   onProgress?: (done: number, total: number) => void;
 }
 

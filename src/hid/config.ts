@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { LAYOUT_NAMES } from './layout.js';
+import { LAYOUT_ALIASES, LAYOUT_NAMES } from './layout.js';
+import { TYPING_PROFILES } from './typing/profiles.js';
 
 export const HidConfigSchema = Type.Object(
   {
@@ -9,14 +10,33 @@ export const HidConfigSchema = Type.Object(
         'auto: the gadget devices if /dev/hidg0 exists or the board has a USB device controller, else the recording sink.',
     }),
     layout: Type.Union(
-      LAYOUT_NAMES.map((n) => Type.Literal(n)),
-      { default: 'us', description: "The target computer's keyboard layout, used when typing text." },
+      [...LAYOUT_NAMES, ...Object.keys(LAYOUT_ALIASES)].map((n) => Type.Literal(n)),
+      {
+        default: 'us',
+        description:
+          "The target computer's keyboard layout, used when typing text (xkb names such as gb, ch are aliases).",
+      },
+    ),
+    typing: Type.Union(
+      TYPING_PROFILES.map((n) => Type.Literal(n)),
+      {
+        default: 'fast',
+        description:
+          'How text is typed unless a request says otherwise: fast (keys share transitions), safe (a release after every key), bios (modifiers apart, 15 ms per report).',
+      },
     ),
     type_delay_ms: Type.Integer({
-      default: 15,
+      default: 0,
       minimum: 0,
       maximum: 1000,
-      description: 'Pause after each report while typing text (press and release are one report each).',
+      description: "Extra pause after each typed report, on top of the host's pace and the profile.",
+    }),
+    stall_timeout_s: Type.Integer({
+      default: 10,
+      minimum: 1,
+      maximum: 3600,
+      description:
+        'Typing waits while the host takes no reports (state hid.typing: waiting for the host) and fails after this long.',
     }),
     press_hold_ms: Type.Integer({
       default: 50,

@@ -32,6 +32,19 @@ export const LAYOUT_NAMES = [
 ] as const;
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
+/**
+ * The xkb names (`setxkbmap`, /usr/share/X11/xkb/rules/evdev.lst) of layouts whose name here
+ * differs, so people can use the names they know. Names are also matched in any case.
+ */
+export const LAYOUT_ALIASES: Readonly<Record<string, LayoutName>> = {
+  gb: 'uk',
+  ch: 'de-ch',
+  'ch(de)': 'de-ch',
+  'ch(fr)': 'fr-ch',
+  br: 'pt-br',
+  'us(intl)': 'us-intl',
+};
+
 /** One key press: a Keyboard page usage with the modifier bits held for it (0x02 Shift, 0x40 AltGr). */
 export interface Stroke {
   usage: number;
@@ -61,16 +74,16 @@ export class LayoutRegistry {
     return [...this.byName.keys()];
   }
 
+  /** The layout called `name` or one of its aliases (`gb`, `ch(fr)`), in any case. */
   get(name: string): LayoutData {
-    const l = this.byName.get(name);
+    const lower = name.toLowerCase();
+    const l = this.byName.get(lower) ?? this.byName.get(LAYOUT_ALIASES[lower] ?? '');
     if (!l) {
-      throw new KvmError(
-        'BAD_REQUEST',
-        `unknown keyboard layout '${name}' (known: ${this.names().join(', ')})`,
-        {
-          layout: name,
-        },
-      );
+      const alias = (n: string) => Object.keys(LAYOUT_ALIASES).filter((a) => LAYOUT_ALIASES[a] === n);
+      const known = this.names().map((n) => (alias(n).length ? `${n} (${alias(n).join(', ')})` : n));
+      throw new KvmError('BAD_REQUEST', `unknown keyboard layout '${name}' (known: ${known.join(', ')})`, {
+        layout: name,
+      });
     }
     return l;
   }

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppState } from '../core/app-state.js';
 import type { Clock } from '../core/clock.js';
-import { errorMessage, isKvmError, KvmError } from '../core/errors.js';
+import { errorMessage, KvmError } from '../core/errors.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
@@ -14,6 +14,9 @@ import { MouseState } from './mouse-state.js';
 import { encodeConsumer, encodeKeyboard, encodeSystem, systemBit } from './reports.js';
 import { ClientSession } from './session.js';
 import type { HidFunctionName, HidSink } from './types.js';
+import type { PaceResult } from './typing/pace.js';
+import { typingReports } from './typing/plan.js';
+import { typingProfile } from './typing/profiles.js';
 
 export type HidConfig = Static<typeof HidConfigSchema>;
 
@@ -26,7 +29,15 @@ export interface HidServiceOptions {
   config: HidConfig;
 }
 
-const CAPS_LOCK = 0x39;
+/** After this long without the host taking a report, state says the job waits for the host. */
+const WAITING_NOTICE_MS = 200;
+
+function cancelled(done: number, total: number): KvmError {
+  return new KvmError('MACRO_CANCELLED', `typing cancelled after ${done} of ${total} characters`, {
+    done,
+    total,
+  });
+}
 
 /**
  * The HID side of the daemon (HidApi): key and pointer state machines over the sink. The sink
@@ -134,57 +145,62 @@ export class HidService implements Service, HidApi {
 
   private async typeNow(text: string, opts: TypeOptions): Promise<void> {
     const plan = this.o.layouts.plan(text, opts.layout ?? this.o.config.layout);
+    const profile = typingProfile(opts.profile ?? this.o.config.typing);
     const delay = opts.delayMs ?? this.o.config.type_delay_ms;
     if (!Number.isFinite(delay) || delay < 0 || delay > 10_000) {
       throw new KvmError('BAD_REQUEST', `typing delay must be 0..10000 ms, got ${delay}`);
     }
     this.need('keyboard');
-    const signal = opts.signal;
-    const total = plan.length;
-    let done = 0;
+    if (opts.signal?.aborted) throw cancelled(0, plan.length);
     // Our layouts are generated for Caps Lock off: with it on, Shift+letter would type lowercase.
-    const capsOn = this.o.store.slice('hid').capsLock;
-    const step = async (report: Uint8Array) => {
-      if (signal?.aborted) throw signal.reason;
-      await this.write('keyboard', report);
-      await this.o.clock.sleep(delay, signal);
-    };
+    const { reports, chars } = typingReports(plan, profile, this.o.store.slice('hid').capsLock);
+    const total = plan.length;
+    const received = (taken: number) => (taken > 0 ? chars[taken - 1]! : 0);
+    let told = 0;
+    this.o.store.patch('hid', { typing: 'typing' });
+    let r: PaceResult;
     try {
-      if (capsOn) await this.tap(CAPS_LOCK, step);
-      for (const strokes of plan) {
-        for (const s of strokes) {
-          await step(encodeKeyboard(s.mods, [s.usage]));
-          await step(encodeKeyboard(0, []));
-        }
-        done++;
-        opts.onProgress?.(done, total);
-      }
-      if (capsOn) await this.tap(CAPS_LOCK, step);
-    } catch (err) {
-      await this.write('keyboard', encodeKeyboard(0, [])).catch(() => {});
-      this.kb.clear();
-      this.updateHeld();
-      if (signal?.aborted) {
-        throw new KvmError('MACRO_CANCELLED', `typing cancelled after ${done} of ${total} characters`, {
-          done,
-          total,
-        });
-      }
-      const code = isKvmError(err) ? err.code : 'HID_WRITE_FAILED';
-      throw new KvmError(
-        code,
-        `typing stopped after ${done} of ${total} characters: ${errorMessage(err)}`,
-        { done, total },
-        { cause: err },
-      );
+      r = await this.o.sink.stream('keyboard', reports, {
+        gapMs: profile.gapMs + delay,
+        noticeMs: WAITING_NOTICE_MS,
+        stallMs: this.o.config.stall_timeout_s * 1000,
+        signal: opts.signal,
+        onTaken: (n) => {
+          if (received(n) === told) return;
+          told = received(n);
+          opts.onProgress?.(told, total);
+        },
+        onWaiting: (on) => this.o.store.patch('hid', { typing: on ? 'waiting for the host' : 'typing' }),
+      });
+    } finally {
+      this.o.store.patch('hid', { typing: 'idle' });
     }
-    // Keys an interactive client holds were left out of the typed reports: put them back.
-    if (this.kb.count() > 0) await this.write('keyboard', this.kb.report());
-  }
-
-  private async tap(usage: number, step: (r: Uint8Array) => Promise<void>): Promise<void> {
-    await step(encodeKeyboard(0, [usage]));
-    await step(encodeKeyboard(0, []));
+    this.written += r.written;
+    this.o.store.patch('hid', { reportsWritten: this.written });
+    const done = received(r.taken);
+    if (done !== told) opts.onProgress?.(done, total);
+    if (r.outcome === 'done') {
+      // Keys an interactive client holds were left out of the typed reports: put them back.
+      if (this.kb.count() > 0) await this.write('keyboard', this.kb.report());
+      return;
+    }
+    // The stream ended with an all-up report (or the link is gone): nothing is held any more.
+    this.kb.clear();
+    this.updateHeld();
+    if (r.outcome === 'cancelled') throw cancelled(done, total);
+    // One report was handed to the gadget but not confirmed taken: say what it would add.
+    const maybe = received(r.written) - done;
+    const note =
+      maybe === 0
+        ? ''
+        : r.outcome === 'stalled'
+          ? ` (the gadget still holds the press of character ${done + 1}: it arrives, then a release, if the host wakes up)`
+          : ` (and character ${done + 1} if the host took its key press just before the link went down)`;
+    throw new KvmError(
+      r.code === 'HID_OFFLINE' ? 'HID_OFFLINE' : 'HID_WRITE_FAILED',
+      `typing stopped after ${done} of ${total} characters${note}: ${r.message ?? r.outcome}`,
+      { done, total, unconfirmed: maybe, outcome: r.outcome },
+    );
   }
 
   mouseMoveAbs(x: number, y: number): Promise<void> {

@@ -1,3 +1,5 @@
+import type { PaceJob, PaceResult, StreamHooks } from './typing/pace.js';
+
 /**
  * The HID sink seam: reports go to the gadget's /dev/hidgN devices on a board, or to the recording
  * sink (a ring buffer) in the demo and tests.
@@ -26,7 +28,20 @@ export interface HidSink {
    * not connected, HID_WRITE_FAILED for other faults. Never blocks the event loop.
    */
   write(fn: HidFunctionName, report: Uint8Array): Promise<void>;
+  /**
+   * Sends a sequence of reports paced by the host (typing; see typing/pace.ts): each goes out when
+   * the host has taken the one before, after `gapMs`; none is dropped. Resolves with the outcome
+   * (done, cancelled by `signal`, stalled, failed) and how many reports the host took; rejects
+   * only when the device is offline before the first report.
+   */
+  stream(
+    fn: HidFunctionName,
+    reports: readonly Uint8Array[],
+    opts: Omit<PaceJob, 'reports' | 'takenOnWrite'> & StreamHooks & { signal?: AbortSignal },
+  ): Promise<PaceResult>;
 }
+
+export type StreamOptions = Parameters<HidSink['stream']>[2];
 
 export interface RecordedReport {
   fn: HidFunctionName;

@@ -7,13 +7,22 @@ import koffi from 'koffi';
 export interface Xkb {
   /** A keymap for an xkb layout and variant from the system's xkb-data (`rules: evdev`). */
   keymap(layout: string, variant: string): XkbKeymap;
-  compose(): XkbCompose;
+  /** The Compose table of `locale`, default the one given to `openXkb`. */
+  compose(locale?: string): XkbCompose;
   close(): void;
 }
 
 export interface XkbKeymap {
   /** In a fresh state, presses `mods` (evdev codes) then `key`: the keysym and character the key gives. */
   probe(mods: readonly number[], key: number): { sym: number; utf32: number };
+  /** A key state that lives across calls, for decoding a stream of key events. */
+  state(): XkbState;
+  close(): void;
+}
+
+export interface XkbState {
+  /** A key event (evdev code): on a press, the keysym and character it gives under the keys already down. */
+  key(code: number, down: boolean): { sym: number; utf32: number };
   close(): void;
 }
 
@@ -77,12 +86,25 @@ export function openXkb(composeLocale = 'en_US.UTF-8'): Xkb {
           f.stateUnref(st);
           return r;
         },
+        state() {
+          const st = f.stateNew(km);
+          return {
+            key(code, down) {
+              const r = down
+                ? { sym: f.oneSym(st, code + 8) as number, utf32: f.utf32(st, code + 8) as number }
+                : { sym: 0, utf32: 0 };
+              f.updateKey(st, code + 8, down ? KEY_DOWN : KEY_UP);
+              return r;
+            },
+            close: () => f.stateUnref(st),
+          };
+        },
         close: () => f.keymapUnref(km),
       };
     },
-    compose() {
-      const table = f.composeTable(ctx, composeLocale, 0);
-      if (!table) throw new Error(`xkb: no Compose table for ${composeLocale} (Debian package libx11-data)`);
+    compose(locale = composeLocale) {
+      const table = f.composeTable(ctx, locale, 0);
+      if (!table) throw new Error(`xkb: no Compose table for ${locale} (Debian package libx11-data)`);
       const st = f.composeStateNew(table, 0);
       const buf = Buffer.alloc(64);
       return {
@@ -108,4 +130,56 @@ export function openXkb(composeLocale = 'en_US.UTF-8'): Xkb {
     },
     close: () => f.contextUnref(ctx),
   };
+}
+
+/** A host-side key event (evdev code); `repeat` is the kernel's autorepeat (value 2). */
+export interface KeyEvent {
+  code: number;
+  down: boolean;
+  repeat?: boolean;
+  /** Event time in ms, for hold times. */
+  ms?: number;
+}
+
+/** evdev codes of Ctrl, Shift, Alt, Meta (left and right): no text of their own. */
+const MODIFIER_CODES = new Set([29, 42, 54, 56, 97, 100, 125, 126]);
+
+/**
+ * Turns key events back into text the way a desktop does: the keymap's state (modifiers, AltGr
+ * levels) and the Compose table (dead keys). Each stream is one device with its own key state (a
+ * device that went away and came back is a new stream); the Compose state runs on across them.
+ * Also counts autorepeats and the longest a non-modifier key was held.
+ */
+export function decodeKeyEvents(
+  km: XkbKeymap,
+  compose: XkbCompose,
+  streams: readonly (readonly KeyEvent[])[],
+): { text: string; repeats: number; maxHoldMs: number } {
+  let text = '';
+  let repeats = 0;
+  let maxHoldMs = 0;
+  for (const events of streams) {
+    const st = km.state();
+    const downAt = new Map<number, number>();
+    for (const e of events) {
+      const modifier = MODIFIER_CODES.has(e.code);
+      if (e.repeat) {
+        if (!modifier) repeats++;
+        continue;
+      }
+      if (e.down) downAt.set(e.code, e.ms ?? 0);
+      else if (downAt.has(e.code)) {
+        if (!modifier) maxHoldMs = Math.max(maxHoldMs, (e.ms ?? 0) - downAt.get(e.code)!);
+        downAt.delete(e.code);
+      }
+      const { sym, utf32 } = st.key(e.code, e.down);
+      if (!e.down || modifier) continue;
+      const composed = compose.feed(sym);
+      if (composed === '') continue; // a dead key: the next key completes it
+      if (composed !== null) text += composed;
+      else if (utf32 > 0) text += utf32 === 13 ? '\n' : String.fromCodePoint(utf32);
+    }
+    st.close();
+  }
+  return { text, repeats, maxHoldMs };
 }

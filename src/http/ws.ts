@@ -179,6 +179,7 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
             try {
               await deps.hid.type(m.text, {
                 layout,
+                profile: typeof m.typing === 'string' ? m.typing : undefined,
                 signal: ac.signal,
                 onProgress: (done, total) => send({ t: 'type_progress', done, total }),
               });

@@ -1,4 +1,5 @@
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { TYPING_PROFILES, type TypingProfileName } from '../hid/typing/profiles.js';
 import { parseDuration } from './duration.js';
 import type { Macro, MouseOp, ParamSpec, Step, TextValue, WaitCondition } from './types.js';
 
@@ -273,7 +274,9 @@ function compileStep(
       return { kind, key: v, repeat, intervalMs, line };
     }
     case 'type': {
-      known(s, ['type', 'layout'], p);
+      known(s, ['type', 'layout', 'typing'], p);
+      if (s.typing !== undefined && !TYPING_PROFILES.includes(s.typing as TypingProfileName))
+        throw new StepError(`typing must be one of ${TYPING_PROFILES.join(', ')}`, [...p, 'typing']);
       let text: TextValue;
       if (v instanceof SecretRef) {
         if (!ctx.hasSecret(v.name))
@@ -293,7 +296,8 @@ function compileStep(
         text = { literal: v };
       } else throw new StepError('type takes text or !secret name', [...p, 'type']);
       counter.ms += 30 * (('literal' in text ? text.literal.length : 64) || 1);
-      return { kind, text, layout: typeof s.layout === 'string' ? s.layout : undefined, line };
+      const layout = typeof s.layout === 'string' ? s.layout : undefined;
+      return { kind, text, layout, typing: s.typing as TypingProfileName | undefined, line };
     }
     case 'wait': {
       known(s, ['wait'], p);

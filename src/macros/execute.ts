@@ -90,7 +90,7 @@ export class StepRunner {
         // Typed text may be a password: the log names the secret, never the text.
         this.d.log('secret' in s.text ? `type <secret:${s.text.secret}>` : `type ${text.length} characters`);
         hid.checkText(text, s.layout);
-        return hid.type(text, { layout: s.layout, signal: this.signal });
+        return hid.type(text, { layout: s.layout, profile: s.typing, signal: this.signal });
       }
       case 'wait':
         return this.sleep(s.ms);

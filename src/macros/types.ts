@@ -1,10 +1,11 @@
+import type { TypingProfileName } from '../hid/typing/profiles.js';
 /** A compiled macro: validated, with durations in ms and every key name known to the HID side. */
 export type Step =
   | { kind: 'press'; keys: string[]; holdMs: number; line: number }
   | { kind: 'down'; keys: string[]; line: number }
   | { kind: 'up'; keys: string[]; line: number }
   | { kind: 'tap'; key: string; repeat: number; intervalMs: number; line: number }
-  | { kind: 'type'; text: TextValue; layout?: string; line: number }
+  | { kind: 'type'; text: TextValue; layout?: string; typing?: TypingProfileName; line: number }
   | { kind: 'wait'; ms: number; line: number }
   | { kind: 'mouse'; op: MouseOp; line: number }
   | { kind: 'repeat'; times?: number; forMs?: number; until?: WaitCondition; steps: Step[]; line: number }

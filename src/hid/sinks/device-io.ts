@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { errnoCode, errorMessage } from '../../core/errors.js';
 
 /**
  * The system calls the hidg sink makes, behind a seam so tests can script faults (EAGAIN,
@@ -28,3 +29,28 @@ export const O_READ_WRITE = constants.O_RDWR | constants.O_NONBLOCK | constants.
 
 /** errno codes meaning the device or the host link is gone, not a passing hiccup. */
 export const GONE_CODES = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'ESHUTDOWN', 'EPIPE', 'EIO', 'EBADF']);
+
+/**
+ * One non-blocking write of a report, classified for the pacer: `again` while the gadget still
+ * holds the previous report for the host (EAGAIN), an error with `gone` when the device or the
+ * link is gone.
+ */
+export function tryWrite(
+  io: DeviceIo,
+  fd: number,
+  report: Uint8Array,
+  path: string,
+): 'ok' | 'again' | { code: 'HID_OFFLINE' | 'HID_WRITE_FAILED'; message: string; gone: boolean } {
+  try {
+    io.write(fd, report);
+    return 'ok';
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'again';
+    if (code && GONE_CODES.has(code)) {
+      const why = code === 'ESHUTDOWN' ? 'USB host disconnected' : 'device gone';
+      return { code: 'HID_OFFLINE', message: `${path}: ${why} (${code})`, gone: true };
+    }
+    return { code: 'HID_WRITE_FAILED', message: `${path}: ${errorMessage(err)}`, gone: false };
+  }
+}

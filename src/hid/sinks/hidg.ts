@@ -1,7 +1,9 @@
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { errnoCode, errorMessage, KvmError } from '../../core/errors.js';
 import { type Logger, OnceLogger } from '../../core/log.js';
-import type { HidFunctionName, HidSink, HidSinkListener } from '../types.js';
+import type { HidFunctionName, HidSink, HidSinkListener, StreamOptions } from '../types.js';
+import { type PaceResult, stepListener } from '../typing/pace.js';
+import { InlinePacer, type PaceRun, type Pacer, WorkerPacer, workerAvailable } from '../typing/pacer.js';
 import { type DeviceIo, fsDeviceIo, GONE_CODES, O_READ_WRITE, O_WRITE } from './device-io.js';
 import { drainLedReports, releaseReports } from './hidg-reports.js';
 
@@ -24,6 +26,11 @@ export interface HidgSinkOptions {
   reopenMs: number;
   /** How often the keyboard device is read for LED reports. */
   ledPollMs: number;
+  /**
+   * Where typed streams are paced. Default: a worker thread when the compiled worker exists (the
+   * daemon), else the event loop through `io` (tests run from the TypeScript sources).
+   */
+  pacer?: Pacer;
 }
 
 interface Pending {
@@ -31,6 +38,8 @@ interface Pending {
   at: number;
   resolve(): void;
   reject(err: unknown): void;
+  /** A typed stream, written as one item so nothing interleaves with it. */
+  stream?: { reports: readonly Uint8Array[]; opts: StreamOptions; done(r: PaceResult): void };
 }
 
 interface Dev extends HidgDevice {
@@ -42,6 +51,9 @@ interface Dev extends HidgDevice {
   /** A report that timed out on EAGAIN and is retried in the background until a newer one comes. */
   resync: Uint8Array | null;
   resyncTimer: TimerHandle | null;
+  /** The typed stream being written, if any; its fd is closed only when it has ended. */
+  running: PaceRun | null;
+  closeWhenIdle: string | null;
 }
 
 /**
@@ -55,6 +67,7 @@ export class HidgSink implements HidSink {
   readonly name = 'hidg';
   private readonly devs: Dev[];
   private readonly io: DeviceIo;
+  private readonly pacer: Pacer;
   private listener: HidSinkListener | null = null;
   private online = false;
   private error: string | null = 'not started';
@@ -73,8 +86,11 @@ export class HidgSink implements HidSink {
       last: null,
       resync: null,
       resyncTimer: null,
+      running: null,
+      closeWhenIdle: null,
     }));
     this.io = o.io ?? fsDeviceIo;
+    this.pacer = o.pacer ?? (workerAvailable() ? new WorkerPacer() : new InlinePacer(this.io, o.clock));
     this.once = new OnceLogger(60_000, () => o.clock.monotonic());
   }
 
@@ -85,6 +101,7 @@ export class HidgSink implements HidSink {
   async start(listener: HidSinkListener): Promise<void> {
     this.listener = listener;
     this.stopped = false;
+    if (this.devs.some((d) => d.fn === 'keyboard')) this.pacer.warm();
     if (!this.tryOpen()) {
       this.goOffline(this.error ?? 'devices missing');
       return;
@@ -97,6 +114,7 @@ export class HidgSink implements HidSink {
     this.reopenTimer?.cancel();
     this.ledTimer?.cancel();
     this.closeAll();
+    await this.pacer.stop();
   }
 
   write(fn: HidFunctionName, report: Uint8Array): Promise<void> {
@@ -114,11 +132,69 @@ export class HidgSink implements HidSink {
     });
   }
 
+  stream(fn: HidFunctionName, reports: readonly Uint8Array[], opts: StreamOptions): Promise<PaceResult> {
+    const dev = this.devs.find((d) => d.fn === fn);
+    if (!dev) return Promise.reject(new KvmError('HID_WRITE_FAILED', `no gadget device for ${fn}`));
+    if (!this.online || dev.fd === null) {
+      return Promise.reject(
+        new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error ?? 'not started'}`),
+      );
+    }
+    this.cancelResync(dev);
+    return new Promise<PaceResult>((resolve, reject) => {
+      const stream = { reports, opts, done: resolve };
+      dev.queue.push({
+        report: new Uint8Array(0),
+        at: this.o.clock.monotonic(),
+        resolve() {},
+        reject,
+        stream,
+      });
+      void this.pump(dev);
+    });
+  }
+
+  /** Writes one typed stream, paced by the host; the device queue waits for it. */
+  private async runStream(dev: Dev, s: NonNullable<Pending['stream']>): Promise<PaceResult> {
+    if (dev.fd === null) throw new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error}`);
+    const { signal, gapMs, noticeMs, stallMs } = s.opts;
+    const job = { reports: s.reports, gapMs, noticeMs, stallMs }; // plain data: it may go to a worker
+    const run = this.pacer.run(dev.fd, dev.path, job, stepListener(s.opts));
+    dev.running = run;
+    const onAbort = () => run.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) run.cancel();
+    try {
+      const r = await run.result;
+      const offline = dev.closeWhenIdle;
+      if (r.outcome === 'cancelled' && offline !== null) {
+        // Stopped because another device of the gadget went away, not by the caller.
+        return { ...r, outcome: 'failed', code: 'HID_OFFLINE', message: offline };
+      }
+      if (r.outcome === 'failed' && r.code === 'HID_OFFLINE') this.goOffline(r.message ?? 'device gone');
+      // The host still has to take the report that stalled: keep offering the release after it.
+      if (r.outcome === 'stalled') this.scheduleResync(dev, new Uint8Array(8));
+      if (r.written > 0) dev.last = s.reports[r.written - 1]!;
+      return r;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      dev.running = null;
+      if (dev.closeWhenIdle !== null) {
+        dev.closeWhenIdle = null;
+        this.closeDev(dev);
+      }
+    }
+  }
+
   private async pump(dev: Dev): Promise<void> {
     if (dev.busy) return;
     dev.busy = true;
     try {
       for (let item = dev.queue.shift(); item; item = dev.queue.shift()) {
+        if (item.stream) {
+          await this.runStream(dev, item.stream).then(item.stream.done, item.reject);
+          continue;
+        }
         // Every report carries the whole state of its device (keys, buttons, position), so a
         // stale one that a newer one follows is superseded: drop it rather than replay old input.
         if (dev.queue.length > 0 && this.o.clock.monotonic() - item.at > this.o.staleMs) {
@@ -285,13 +361,22 @@ export class HidgSink implements HidSink {
     this.ledTimer?.cancel();
     for (const d of this.devs) {
       this.cancelResync(d);
-      if (d.fd === null) continue;
-      try {
-        this.io.close(d.fd);
-      } catch {
-        // already gone
-      }
-      d.fd = null;
+      if (d.running) {
+        // The pacer may be writing to this fd right now (a worker thread): stop it first, and
+        // close when it has ended, so a reused fd number never gets a report.
+        d.closeWhenIdle = `USB HID is offline: ${this.error ?? 'stopped'}`;
+        d.running.cancel();
+      } else this.closeDev(d);
     }
+  }
+
+  private closeDev(d: Dev): void {
+    if (d.fd === null) return;
+    try {
+      this.io.close(d.fd);
+    } catch {
+      // already gone
+    }
+    d.fd = null;
   }
 }

@@ -1,7 +1,8 @@
 import { appendFileSync } from 'node:fs';
 import type { Clock } from '../../core/clock.js';
-import type { HidFunctionName, HidSink, HidSinkListener, RecordedReport } from '../types.js';
+import type { HidFunctionName, HidSink, HidSinkListener, RecordedReport, StreamOptions } from '../types.js';
 import { toHex } from '../types.js';
+import { type PaceResult, runPace, stepListener } from '../typing/pace.js';
 
 export interface RecordingSinkOptions {
   capacity: number;
@@ -34,6 +35,27 @@ export class RecordingSink implements HidSink {
   }
 
   async write(fn: HidFunctionName, report: Uint8Array): Promise<void> {
+    this.record(fn, report);
+  }
+
+  /** Takes each report at once, like a host that is always ready; only the gaps pace it. */
+  stream(fn: HidFunctionName, reports: readonly Uint8Array[], opts: StreamOptions): Promise<PaceResult> {
+    return runPace(
+      { ...opts, reports, takenOnWrite: true },
+      {
+        now: () => this.o.clock.monotonic(),
+        cancelled: () => opts.signal?.aborted === true,
+        write: (r) => {
+          this.record(fn, r);
+          return 'ok';
+        },
+        sleep: (ms) => this.o.clock.sleep(ms),
+        tell: stepListener(opts),
+      },
+    );
+  }
+
+  private record(fn: HidFunctionName, report: Uint8Array): void {
     const rec: RecordedReport = {
       fn,
       hex: toHex(report),

@@ -41,6 +41,7 @@ describe('parseCommand', () => {
     ['keys not an array', { action: 'press', keys: 'a' }, 'BAD_REQUEST', /^press\.keys: /],
     ['too many keys', { action: 'press', keys: Array(17).fill('a') }, 'BAD_REQUEST', /press\.keys/],
     ['text too long', { action: 'type', text: 'x'.repeat(4097) }, 'BAD_REQUEST', /type\.text/],
+    ['unknown typing profile', { action: 'type', text: 'x', typing: 'turbo' }, 'BAD_REQUEST', /type\.typing/],
     ['unknown field', { action: 'cancel', force: true }, 'BAD_REQUEST', /cancel/],
     ['mouse x out of range', { action: 'mouse', move: { x: 2, y: 0 } }, 'BAD_REQUEST', /mouse\.move\.x/],
     ['empty mouse', { action: 'mouse' }, 'BAD_REQUEST', /at least one of/],
@@ -74,6 +75,7 @@ describe('parseCommand', () => {
     for (const c of [
       { action: 'press', keys: ['ctrl', 'alt', 'delete'], hold_ms: 100 },
       { action: 'type', text: 'hi', layout: 'de' },
+      { action: 'type', text: 'hi', layout: 'gb', typing: 'bios' },
       { action: 'macro', name: 'boot', params: { user: 'x', n: 2 } },
       { action: 'mouse', move: { x: 0.5, y: 1 }, click: 'left', scroll: { vertical: -3 } },
       { action: 'mouse', move_rel: { dx: -10, dy: 300 } },

@@ -198,6 +198,54 @@ describe('HidgSink', () => {
     await t.sink.stop();
   });
 
+  it('streams typed reports as the host takes them: EAGAIN waits (saying so), none is dropped, confirmed at the end', async () => {
+    const t = setup({ fns: ['keyboard'] });
+    await t.sink.start(t.listener);
+    const reports = [4, 5, 6].map((u) => Uint8Array.of(0, 0, u, 0, 0, 0, 0, 0));
+    reports.push(new Uint8Array(8));
+    // The host is slow on the second report for about half a second (retried every 1 ms, then 10 ms).
+    t.faults.push('', ...Array<string>(100).fill('EAGAIN'));
+    const waiting: boolean[] = [];
+    const r = t.sink.stream('keyboard', reports, {
+      gapMs: 0,
+      noticeMs: 200,
+      stallMs: 10_000,
+      onWaiting: (on) => waiting.push(on),
+    });
+    await t.clock.advance(1000);
+    expect(await r).toEqual({ outcome: 'done', taken: 4, written: 4 });
+    expect(waiting).toEqual([true, false]);
+    // After the start-up all-up: every report in order, then the confirming all-up.
+    expect(t.hex(0)).toBe(
+      '00 00 00 00 00 00 00 00 |00 00 04 00 00 00 00 00 |00 00 05 00 00 00 00 00 |00 00 06 00 00 00 00 00 |00 00 00 00 00 00 00 00 |00 00 00 00 00 00 00 00|',
+    );
+    await t.sink.stop();
+  });
+
+  it('a stream the host stops taking fails after the stall bound, counting only reports it took', async () => {
+    const t = setup({ fns: ['keyboard'] });
+    await t.sink.start(t.listener);
+    const reports = [4, 5, 6, 7].map((u) => Uint8Array.of(0, 0, u, 0, 0, 0, 0, 0));
+    t.faults.push('', '', ...Array<string>(1000).fill('EAGAIN'));
+    const r = t.sink.stream('keyboard', reports, { gapMs: 0, noticeMs: 200, stallMs: 2000 });
+    await t.clock.advance(2500);
+    // Reports 1 and 2 were accepted; the second write proves the host took the first.
+    expect(await r).toMatchObject({ outcome: 'stalled', taken: 1, written: 2 });
+    await t.sink.stop();
+  });
+
+  it('a stream whose device goes away fails HID_OFFLINE and takes the sink offline', async () => {
+    const t = setup({ fns: ['keyboard'] });
+    await t.sink.start(t.listener);
+    const reports = [4, 5, 6, 7].map((u) => Uint8Array.of(0, 0, u, 0, 0, 0, 0, 0));
+    t.faults.push('', '', 'ESHUTDOWN');
+    const r = t.sink.stream('keyboard', reports, { gapMs: 0, noticeMs: 200, stallMs: 2000 });
+    await t.clock.advance(10);
+    expect(await r).toMatchObject({ outcome: 'failed', code: 'HID_OFFLINE', taken: 1, written: 2 });
+    expect(t.events.at(-1)).toMatch(/^offline: .*USB host disconnected \(ESHUTDOWN\)/);
+    await t.sink.stop();
+  });
+
   it('writes through a FIFO to a reader, as to a real device node', async () => {
     const t = setup({ fns: ['keyboard', 'mouse_rel'] });
     rmSync(t.devices[1]!.path);

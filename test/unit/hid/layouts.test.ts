@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { generate, XKB_LAYOUTS } from '../../../scripts/gen-layouts.js';
+import { composeLocale, generate, XKB_LAYOUTS } from '../../../scripts/gen-layouts.js';
 import { MODIFIER_EVDEV, usageToEvdev } from '../../../src/hid/evdev.js';
 import { LAYOUT_NAMES, LayoutRegistry } from '../../../src/hid/layout.js';
 import { LAYOUTS } from '../../../src/hid/layouts/index.js';
@@ -34,6 +34,7 @@ describe('generated layouts', () => {
     const [l, v] = XKB_LAYOUTS[name];
     expect(layout.xkb).toBe(v ? `${l}(${v})` : l);
     const km = xkb.keymap(l, v);
+    const compose = xkb.compose(composeLocale(name));
     const wrong: string[] = [];
     const reg = new LayoutRegistry(LAYOUTS);
     const chars = Object.keys(layout.chars);
@@ -52,6 +53,7 @@ describe('generated layouts', () => {
       if (out !== expected) wrong.push(`${JSON.stringify(ch)} gave ${JSON.stringify(out)}`);
     }
     km.close();
+    compose.close();
     expect(wrong).toEqual([]);
     expect(chars.length).toBeGreaterThan(90);
   });
@@ -61,7 +63,9 @@ describe('generated layouts', () => {
   it.each(LAYOUT_NAMES)('%s: the committed data is what the generator makes from this xkb-data', (name) => {
     const [l, v] = XKB_LAYOUTS[name];
     const km = xkb.keymap(l, v);
+    const compose = xkb.compose(composeLocale(name));
     const fresh = Object.fromEntries(generate(km, compose));
+    compose.close();
     km.close();
     expect(LAYOUTS.find((x) => x.name === name)!.chars).toEqual(fresh);
   });

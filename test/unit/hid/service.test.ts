@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../src/core/clock.js';
 import { KvmError } from '../../../src/core/errors.js';
-import type { HidFunctionName, HidSink, HidSinkListener } from '../../../src/hid/types.js';
-import { makeHid } from './helpers.js';
+import type { HidConfig } from '../../../src/hid/service.js';
+import type { HidSink, HidSinkListener } from '../../../src/hid/types.js';
+import { makeHid, SlowHostSink } from './helpers.js';
 
 const KB_IDLE = 'keyboard: 00 00 00 00 00 00 00 00';
 
@@ -172,11 +174,12 @@ describe('HidService mouse', () => {
 });
 
 describe('HidService typing', () => {
-  it('types each character as press and release reports, with Shift and the rate given', async () => {
+  it('safe: types each character as a press and an all-up report, with Shift and the gap given', async () => {
     const { hid, take, clock } = await makeHid();
     const progress: string[] = [];
     const done = hid.type('aB!\n', {
       layout: 'us',
+      profile: 'safe',
       delayMs: 10,
       onProgress: (d, t) => progress.push(`${d}/${t}`),
     });
@@ -196,10 +199,51 @@ describe('HidService typing', () => {
     expect(progress).toEqual(['1/4', '2/4', '3/4', '4/4']);
   });
 
-  it('does not finish before the delays have passed', async () => {
+  it('fast: keys with the same modifiers share a transition; a repeated key or a modifier change goes through all-up', async () => {
+    const { hid, take } = await makeHid();
+    await hid.type('abBCcc', { layout: 'us', profile: 'fast' });
+    expect(take()).toEqual([
+      'keyboard: 00 00 04 00 00 00 00 00', // a
+      'keyboard: 00 00 05 00 00 00 00 00', // a up, b down in one report
+      KB_IDLE, // Shift comes next
+      'keyboard: 02 00 05 00 00 00 00 00', // B
+      'keyboard: 02 00 06 00 00 00 00 00', // C shares (Shift stays)
+      KB_IDLE,
+      'keyboard: 00 00 06 00 00 00 00 00', // c
+      KB_IDLE, // c again needs its release
+      'keyboard: 00 00 06 00 00 00 00 00',
+      KB_IDLE,
+    ]);
+  });
+
+  it('bios: modifiers go down and up in reports of their own, 15 ms apart', async () => {
+    const { hid, recording, clock } = await makeHid();
+    const done = hid.type('aB', { layout: 'us', profile: 'BIOS' });
+    await clock.advance(200);
+    await done;
+    const r = recording.records();
+    expect(r.map((x) => x.hex)).toEqual([
+      '00 00 04 00 00 00 00 00',
+      '00 00 00 00 00 00 00 00',
+      '02 00 00 00 00 00 00 00',
+      '02 00 05 00 00 00 00 00',
+      '02 00 00 00 00 00 00 00',
+      '00 00 00 00 00 00 00 00',
+    ]);
+    expect(r.slice(1).map((x, i) => x.mono - r[i]!.mono)).toEqual([15, 15, 15, 15, 15]);
+  });
+
+  it('refuses an unknown profile, naming the known ones', async () => {
+    const { hid } = await makeHid();
+    await expect(hid.type('a', { profile: 'turbo' })).rejects.toThrow(
+      "unknown typing profile 'turbo' (known: fast, safe, bios)",
+    );
+  });
+
+  it('does not finish before the extra gaps have passed', async () => {
     const { hid, clock, recording } = await makeHid();
     let finished = false;
-    void hid.type('ab', { delayMs: 10 }).then(() => (finished = true));
+    void hid.type('ab', { delayMs: 10, profile: 'safe' }).then(() => (finished = true));
     await clock.advance(25);
     expect(recording.records()).toHaveLength(3);
     expect(finished).toBe(false);
@@ -208,22 +252,26 @@ describe('HidService typing', () => {
   });
 
   it('uses AltGr and dead keys of the target layout', async () => {
-    const { hid, take, clock } = await makeHid();
-    const done = hid.type('@é^', { layout: 'de', delayMs: 0 });
-    await clock.advance(0);
-    await done;
+    const { hid, take } = await makeHid();
+    await hid.type('@é^', { layout: 'de' });
     expect(take()).toEqual([
       'keyboard: 40 00 14 00 00 00 00 00', // AltGr+Q
       KB_IDLE,
       'keyboard: 00 00 2e 00 00 00 00 00', // dead acute (´ key)
-      KB_IDLE,
       'keyboard: 00 00 08 00 00 00 00 00', // e
-      KB_IDLE,
       'keyboard: 00 00 35 00 00 00 00 00', // dead circumflex
-      KB_IDLE,
       'keyboard: 00 00 2c 00 00 00 00 00', // space completes it
       KB_IDLE,
     ]);
+  });
+
+  it('accepts xkb layout names and any case, and lists the canonical names with their aliases', async () => {
+    const { hid, take } = await makeHid();
+    await hid.type('@', { layout: 'GB' });
+    expect(take()[0]).toBe('keyboard: 02 00 34 00 00 00 00 00'); // Shift+' on the UK layout
+    expect(() => hid.checkText('é', 'CH(fr)')).not.toThrow();
+    expect(() => hid.checkText('a', 'xx')).toThrow(/known: .*uk \(gb\).*de-ch \(ch, ch\(de\)\)/);
+    expect(() => hid.checkText('✓', 'DE')).toThrow("cannot be typed with the 'de' layout");
   });
 
   it('refuses an unmappable character, naming it and its position, before typing anything', async () => {
@@ -237,14 +285,18 @@ describe('HidService typing', () => {
     expect(take()).toEqual([]);
   });
 
-  it('cancel releases every key and rejects with MACRO_CANCELLED', async () => {
+  it('cancel stops at the next report, releases every key and rejects with MACRO_CANCELLED', async () => {
     const { hid, take, clock, store } = await makeHid();
     const ac = new AbortController();
-    const done = hid.type('hello', { delayMs: 10, signal: ac.signal }).catch((e: unknown) => e);
+    const done = hid
+      .type('hello', { delayMs: 10, profile: 'safe', signal: ac.signal })
+      .catch((e: unknown) => e);
     await clock.advance(15);
     ac.abort();
+    await clock.advance(10);
     const err = await done;
-    expect(err).toMatchObject({ code: 'MACRO_CANCELLED', details: { done: 0, total: 5 } });
+    // h went down and up before the cancel: the target has one character.
+    expect(err).toMatchObject({ code: 'MACRO_CANCELLED', details: { done: 1, total: 5 } });
     expect(take()).toEqual(['keyboard: 00 00 0b 00 00 00 00 00', KB_IDLE, KB_IDLE]);
     expect(store.slice('hid').keysHeld).toBe(0);
   });
@@ -261,13 +313,12 @@ describe('HidService typing', () => {
       async stop() {},
       functions: () => inner.recording.functions(),
       write: (fn, r) => inner.recording.write(fn, r),
+      stream: (fn, r, o) => inner.recording.stream(fn, r, o),
     };
-    const { hid, clock, store } = await makeHid({ sink });
+    const { hid, store } = await makeHid({ sink });
     listener!.leds(0x02);
     expect(store.slice('hid').capsLock).toBe(true);
-    const done = hid.type('A', { delayMs: 0 });
-    await clock.advance(0);
-    await done;
+    await hid.type('A');
     expect(inner.take()).toEqual([
       'keyboard: 00 00 39 00 00 00 00 00',
       KB_IDLE,
@@ -277,32 +328,114 @@ describe('HidService typing', () => {
       KB_IDLE,
     ]);
   });
+});
 
-  it('fails with a clear error when the device goes away mid-text, leaving nothing held', async () => {
-    let n = 0;
-    const inner = await makeHid();
-    const sink: HidSink = {
-      name: 'flaky',
-      async start(l) {
-        l.online(true, null);
-      },
-      async stop() {},
-      functions: () => ['keyboard'] as HidFunctionName[],
-      async write(fn, r) {
-        if (++n === 3) throw new KvmError('HID_OFFLINE', '/dev/hidg0: device gone (ENOENT)');
-        await inner.recording.write(fn, r);
-      },
-    };
-    const { hid, clock, store } = await makeHid({ sink });
-    const done = hid.type('abc', { delayMs: 0 }).catch((e: unknown) => e);
-    await clock.advance(0);
-    const err = await done;
-    expect(err).toMatchObject({ code: 'HID_OFFLINE', details: { done: 1, total: 3 } });
-    expect((err as Error).message).toBe(
-      'typing stopped after 1 of 3 characters: /dev/hidg0: device gone (ENOENT)',
+/** Characters a host got from the keyboard reports it took: one per key that went down (no dead keys in the text). */
+function presses(taken: readonly { hex: string }[]): number {
+  let n = 0;
+  let prev = new Set<string>();
+  for (const t of taken) {
+    const keys = new Set(
+      t.hex
+        .split(' ')
+        .slice(2)
+        .filter((x) => x !== '00'),
     );
-    expect(inner.take().at(-1)).toBe(KB_IDLE);
+    for (const k of keys) if (!prev.has(k)) n++;
+    prev = keys;
+  }
+  return n;
+}
+
+describe('HidService typing paced by a slow host', () => {
+  const TEXT = 'the quick brown fox jumps over the lazy dog '.repeat(5);
+
+  async function slowHost(pollMs: number, config: Partial<HidConfig> = {}) {
+    const clock = new FakeClock();
+    const sink = new SlowHostSink(clock, pollMs);
+    const h = await makeHid({ sink, clock, config });
+    return { ...h, sink };
+  }
+
+  it('sends one report per host poll and never holds a key longer than two polls', async () => {
+    const { hid, clock, sink } = await slowHost(4);
+    const done = hid.type(TEXT, { profile: 'fast' });
+    await clock.advance(TEXT.length * 2 * 4 + 100);
+    await done;
+    expect(presses(sink.taken)).toBe(TEXT.length);
+    // One report per poll: the job takes as many polls as reports, plus the confirmation.
+    const span = sink.taken.at(-1)!.at - sink.taken[0]!.at;
+    expect(span / 4).toBeLessThanOrEqual(sink.taken.length);
+    expect(sink.maxHold('ms')).toBeLessThanOrEqual(2 * 4);
+    expect(sink.taken.at(-1)!.hex).toBe('00 00 00 00 00 00 00 00');
+  });
+
+  it('a host that stops polling pauses the job ("waiting for the host"); it completes when the host polls again', async () => {
+    const { hid, clock, sink, store } = await slowHost(1);
+    const done = hid.type(TEXT).then(
+      () => 'ok',
+      (e: unknown) => e,
+    );
+    await clock.advance(40);
+    sink.polling = false;
+    await clock.advance(3000);
+    expect(store.slice('hid').typing).toBe('waiting for the host');
+    sink.polling = true;
+    await clock.advance(TEXT.length * 3);
+    expect(await done).toBe('ok');
+    expect(store.slice('hid').typing).toBe('idle');
+    expect(presses(sink.taken)).toBe(TEXT.length);
+    // A key the host took just before it paused stays down on it until it polls again (nothing
+    // can reach it meanwhile), and goes up in the very next report it takes.
+    expect(sink.maxHold('reports')).toBe(1);
+  });
+
+  it('a stall past stall_timeout_s fails, counting exactly the characters in reports the host took', async () => {
+    const { hid, clock, sink, store } = await slowHost(1, { stall_timeout_s: 2 });
+    const done = hid.type(TEXT, { profile: 'safe' }).catch((e: unknown) => e);
+    await clock.advance(41);
+    sink.polling = false;
+    await clock.advance(2100);
+    const err = (await done) as KvmError;
+    const got = presses(sink.taken);
+    expect(got).toBeGreaterThan(5);
+    expect(err.code).toBe('HID_WRITE_FAILED');
+    expect(err.details).toMatchObject({ done: got, total: TEXT.length, outcome: 'stalled' });
+    expect(err.message).toContain(`typing stopped after ${got} of ${TEXT.length} characters`);
+    expect(err.message).toContain('the host took no report for 2 s');
     expect(store.slice('hid').keysHeld).toBe(0);
+  });
+
+  it('an unplugged gadget fails the job with HID_OFFLINE and the count of characters the host took', async () => {
+    const { hid, clock, sink } = await slowHost(1);
+    const done = hid.type(TEXT, { profile: 'fast' }).catch((e: unknown) => e);
+    await clock.advance(30);
+    sink.unplugged = true;
+    await clock.advance(10);
+    const err = (await done) as KvmError;
+    const got = presses(sink.taken);
+    const unconfirmed = err.details?.unconfirmed as number;
+    // The gadget held one more report the host never took: it is never counted.
+    expect(err.details).toMatchObject({ done: got, total: TEXT.length });
+    expect(unconfirmed).toBe(1);
+    expect(err.message).toContain(
+      `typing stopped after ${got} of ${TEXT.length} characters (and character ${got + 1} if`,
+    );
+  });
+
+  it('cancel stops within one report and the host is left with nothing held', async () => {
+    const { hid, clock, sink } = await slowHost(2);
+    const ac = new AbortController();
+    const done = hid.type(TEXT, { signal: ac.signal }).catch((e: unknown) => e);
+    await clock.advance(21);
+    const before = sink.taken.length;
+    ac.abort();
+    await clock.advance(20);
+    const err = (await done) as KvmError;
+    expect(err.code).toBe('MACRO_CANCELLED');
+    expect(sink.taken.length - before).toBeLessThanOrEqual(2); // the report the gadget held, then all-up
+    expect(sink.taken.at(-1)!.hex).toBe('00 00 00 00 00 00 00 00');
+    expect(err.details).toMatchObject({ done: presses(sink.taken) });
   });
 });
 
@@ -322,6 +455,7 @@ describe('HidService and the sink going away', () => {
         if (!online) throw new KvmError('HID_OFFLINE', 'USB HID is offline: cable out');
         await inner.recording.write(fn, r);
       },
+      stream: (fn, r, o) => inner.recording.stream(fn, r, o),
     };
     return {
       sink,

@@ -32,6 +32,11 @@ describe('macro validation at load', () => {
       /m\.yaml:3: m: text of 5000 characters, over the limit of 4096/,
     ],
     ['unknown parameter', 'm:\n  steps:\n    - type: "{{who}}"\n', /m\.yaml:3: m: unknown parameter 'who'/],
+    [
+      'unknown typing profile',
+      'm:\n  steps:\n    - type: hi\n      typing: turbo\n',
+      /m\.yaml:\d+: m: typing must be one of fast, safe, bios/,
+    ],
     ['YAML syntax', 'm:\n  steps: [\n', /m\.yaml:\d+: /],
     ['empty steps', 'm:\n  steps: []\n', /m\.yaml:2: m: a macro needs a non-empty list of steps/],
     ['unknown macro key', 'm:\n  stepz: []\n', /m\.yaml:2: m: unknown key 'stepz'/],

@@ -104,7 +104,7 @@ describe('macro runner (recording sink, fake clock)', () => {
     const ticket = await t.macros.run('unlock', {}, { origin: 'test' });
     await t.clock.advance(60_000);
     await ticket.done;
-    expect(t.take().length).toBeGreaterThan(secret.length * 2);
+    expect(t.take().length).toBeGreaterThan(secret.length); // fast profile: about one report per key
     const logged = t.lines.join('');
     expect(logged).toContain('type <secret:luks>');
     expect(logged).not.toContain(secret);
