@@ -1,13 +1,10 @@
+import type { MacroInfo as FullMacroInfo } from '../macros/types.js';
+
 /**
- * The little the command layer needs from a macro service. `src/macros/api.ts` (when it lands)
- * should satisfy it structurally; until then macro commands answer "macros not available".
+ * The little the command layer and MQTT need from a macro service (MacroService satisfies it; tests
+ * pass a stand-in). Without one, macro commands answer "macros not available".
  */
-export interface MacroInfo {
-  name: string;
-  title: string;
-  /** Marked `dangerous: true` (a reboot): Home Assistant offers no one-tap button for it by default. */
-  dangerous?: boolean;
-}
+export type MacroInfo = Pick<FullMacroInfo, 'name' | 'title'> & Partial<Pick<FullMacroInfo, 'dangerous'>>;
 
 export interface MacroEvent {
   type: 'started' | 'finished' | 'failed' | 'cancelled';

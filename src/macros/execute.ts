@@ -153,6 +153,9 @@ export class StepRunner {
       case 'wake_on_lan':
         this.d.log(`wake_on_lan ${s.mac}`);
         return sendWakeOnLan(s.mac, s.broadcast);
+      default:
+        // A new step kind that is compiled but not run here is a type error, not a silent no-op.
+        return assertNever(s);
     }
   }
 
@@ -242,4 +245,8 @@ export function resolveParams(m: Macro, given: Record<string, unknown>): Record<
     out[k] = v;
   }
   return out;
+}
+
+function assertNever(x: never): never {
+  throw new KvmError('MACRO_INVALID', `unknown step ${JSON.stringify(x)}`);
 }

@@ -1,5 +1,5 @@
 /**
- * The video pipeline's seams. A FrameSource (V4L2 device, test pattern, replay) hands frames to a
+ * The video pipeline's seams. A FrameSource (V4L2 device, test pattern) hands frames to a
  * consumer; a JpegEncoder turns them into JPEG; the StreamHub fans JPEGs out to clients.
  */
 

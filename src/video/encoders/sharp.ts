@@ -6,7 +6,7 @@ import { yuvToRgb } from '../yuv-to-rgb.js';
 
 /**
  * The fallback encoder: YUV → RGB in JS, then sharp (libvips + mozjpeg). About 5× slower than
- * libturbojpeg from YUV planes (DESIGN.md), but needs nothing beyond npm packages.
+ * libturbojpeg from YUV planes (npm run bench), but needs nothing beyond npm packages.
  */
 export class SharpEncoder implements JpegEncoder {
   readonly name = 'sharp';

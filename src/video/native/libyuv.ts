@@ -5,7 +5,7 @@ import type { NativeFn } from './ffi.js';
  * The few libyuv (Debian `libyuv0`) kernels the encoder needs, SIMD-optimised: unpacking UYVY/YUYV
  * into planes (4:2:2, or 4:2:0 averaging each pair of chroma rows), splitting interleaved chroma,
  * and scaling planes for thumbnails. ~0.1 ms per 1080p frame against ~1.4 ms for the same loop in
- * JS (DESIGN.md). Each is a koffi function, so it can also run on libuv's pool (`.async`).
+ * JS (npm run bench). Each is a koffi function, so it can also run on libuv's pool (`.async`).
  */
 export interface LibYuv {
   /** UYVYToI422(src, srcStride, y, yStride, u, uStride, v, vStride, width, height) */

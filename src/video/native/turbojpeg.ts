@@ -3,7 +3,7 @@ import { callAsync, type NativeFn } from './ffi.js';
 
 /**
  * libturbojpeg (TurboJPEG API 2.x, Debian `libturbojpeg0`) through koffi. Encoding straight from
- * YUV planes skips the colour conversion libjpeg would otherwise do (DESIGN.md: as fast as calling
+ * YUV planes skips the colour conversion libjpeg would otherwise do (npm run bench: as fast as calling
  * it from C). Every call also runs asynchronously (`.async`): koffi queues it on libuv's thread
  * pool and passes typed arrays as plain pointers, so a native thread reads the mmap'd capture
  * planes in place, with no worker isolate and no copy.
@@ -62,7 +62,7 @@ export type Planes = readonly [Uint8Array, Uint8Array, Uint8Array];
 
 /**
  * One compressor handle with its own output buffer, allocated once per frame size and reused (a
- * fresh buffer per frame costs ~1 ms in page faults, DESIGN.md). The JPEG is then copied into a
+ * fresh buffer per frame costs ~1 ms in page faults, measured in npm run bench). The JPEG is then copied into a
  * Buffer the caller owns (~0.01 ms): the output buffer is overwritten by the next frame, while
  * clients may still be sending the last one. Not thread-safe: one call at a time per compressor.
  */

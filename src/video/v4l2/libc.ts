@@ -2,7 +2,7 @@ import koffi from 'koffi';
 
 /**
  * The libc calls V4L2 needs. `ioctl` is variadic in C; koffi calls it through a fixed
- * three-argument alias, which is what every V4L2 request takes (DESIGN.md).
+ * three-argument alias, which is what every V4L2 request takes (koffi cannot run a variadic function on the thread pool).
  */
 export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
