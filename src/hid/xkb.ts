@@ -1,5 +1,7 @@
 import koffi from 'koffi';
 
+type KoffiType = ReturnType<typeof koffi.struct>;
+
 /**
  * A minimal libxkbcommon binding through koffi, for the layout generator and the test that proves
  * its output; the daemon itself never loads it. Keycodes here are evdev codes (xkb adds 8).
@@ -39,15 +41,24 @@ const COMPOSE_COMPOSING = 1;
 const COMPOSE_COMPOSED = 2;
 const COMPOSE_CANCELLED = 3;
 
-export function openXkb(composeLocale = 'en_US.UTF-8'): Xkb {
-  const lib = koffi.load('libxkbcommon.so.0');
-  const RuleNames = koffi.struct('xkb_rule_names', {
+let ruleNames: KoffiType | null = null;
+
+function ruleNamesType(): KoffiType {
+  ruleNames ??= koffi.struct('xkb_rule_names', {
     rules: 'const char *',
     model: 'const char *',
     layout: 'const char *',
     variant: 'const char *',
     options: 'const char *',
   });
+  return ruleNames;
+}
+
+export function openXkb(composeLocale = 'en_US.UTF-8'): Xkb {
+  const lib = koffi.load('libxkbcommon.so.0');
+  // koffi keeps named types for the whole process: a second openXkb (another test file in the
+  // same worker) must reuse the first one's, or koffi throws "Duplicate type name".
+  const RuleNames = ruleNamesType();
   const f = {
     contextNew: lib.func('void *xkb_context_new(int flags)'),
     contextUnref: lib.func('void xkb_context_unref(void *ctx)'),
