@@ -8,6 +8,8 @@
 # --base-rootfs  a Debian rootfs tarball (e.g. `mmdebstrap --variant=minbase trixie rootfs.tar`)
 #                imported as the base image, for machines that reach no container registry
 # --store DIR    buildah's storage (default /var/tmp/kvmr0ck-buildah); the image is left there
+# --ca FILE      a CA bundle npm must trust during the build (a TLS-inspecting proxy); default:
+#                $NODE_EXTRA_CA_CERTS when set
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ BASE=$(sed -n 's/^  amd64: *//p' ha-addon/build.yaml)
 VERSION=$(sed -n 's/^  KVMR0CK_VERSION: *//p' ha-addon/build.yaml)
 ROOTFS=""
 SOURCE=release
+CA=${NODE_EXTRA_CA_CERTS:-}
 while [ $# -gt 0 ]; do
   case "$1" in
     --local) SOURCE=local ;;
@@ -24,7 +27,8 @@ while [ $# -gt 0 ]; do
     --base-rootfs) ROOTFS=$2; shift ;;
     --tag) TAG=$2; shift ;;
     --store) STORE=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --ca) CA=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "build-addon: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -34,6 +38,8 @@ B=(buildah --storage-driver vfs --root "$STORE/root" --runroot "$STORE/run")
 
 if [ -n "$ROOTFS" ]; then
   BASE=localhost/kvmr0ck-base:$(basename "$ROOTFS" .tar)
+fi
+if [ -n "$ROOTFS" ] && ! "${B[@]}" inspect --type image "$BASE" >/dev/null 2>&1; then
   echo "build-addon: importing $ROOTFS as $BASE"
   ctr=$("${B[@]}" from scratch)
   mnt=$("${B[@]}" mount "$ctr")
@@ -43,11 +49,17 @@ if [ -n "$ROOTFS" ]; then
   "${B[@]}" rm "$ctr" >/dev/null
 fi
 
+# Both files exist only for this build (and are git-ignored).
+trap 'rm -f ha-addon/kvmr0ck-src.tar.gz ha-addon/build-ca.pem' EXIT
+EXTRA=()
 if [ "$SOURCE" = local ]; then
   # The tracked and new files of the working tree, as the release tarball would hold them.
-  trap 'rm -f ha-addon/kvmr0ck-src.tar.gz' EXIT
   git ls-files -z --cached --others --exclude-standard \
     | tar --null --ignore-failed-read -T - -czf ha-addon/kvmr0ck-src.tar.gz 2>/dev/null
+fi
+if [ -n "$CA" ]; then
+  cp "$CA" ha-addon/build-ca.pem
+  EXTRA+=(--build-arg NODE_EXTRA_CA_CERTS=/tmp/addon/build-ca.pem)
 fi
 
 echo "build-addon: $TAG from $BASE (source: $SOURCE, version $VERSION)"
@@ -56,5 +68,6 @@ echo "build-addon: $TAG from $BASE (source: $SOURCE, version $VERSION)"
   --build-arg "BUILD_FROM=$BASE" \
   --build-arg "KVMR0CK_VERSION=$VERSION" \
   --build-arg "KVMR0CK_SOURCE=$SOURCE" \
+  "${EXTRA[@]}" \
   -f ha-addon/Dockerfile -t "$TAG" ha-addon
 echo "build-addon: built $TAG"

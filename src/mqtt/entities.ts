@@ -1,4 +1,5 @@
 import type { MacroInfo } from '../commands/macros.js';
+import { KvmError } from '../core/errors.js';
 import { sanitizeId, type Topics } from './node-id.js';
 
 /**
@@ -64,6 +65,30 @@ export function macroChoices(macros: readonly MacroInfo[]): { option: string; na
     option: (count.get(label(m)) ?? 0) > 1 ? `${label(m)} (${m.name})` : label(m),
     name: m.name,
   }));
+}
+
+/**
+ * The macro a button press (its name) or a select option (its label) stands for, by the same
+ * lists discovery uses. A dangerous macro has no entity unless allowed: a press on its topic
+ * (a stale entity, a hand-made message) is refused rather than run.
+ */
+export function macroForEntity(
+  macros: readonly MacroInfo[],
+  dangerousAllowed: boolean,
+  via: 'button' | 'select',
+  value: string,
+): string {
+  const tappable = tappableMacros({ macros, dangerousMacroButtons: dangerousAllowed });
+  const name = via === 'select' ? macroChoices(tappable).find((x) => x.option === value)?.name : value;
+  if (name === undefined)
+    throw new KvmError('MACRO_NOT_FOUND', `no macro for the option '${value.slice(0, 64)}'`);
+  if (!dangerousAllowed && macros.find((m) => m.name === name)?.dangerous) {
+    throw new KvmError(
+      'COMMAND_REFUSED',
+      `macro '${name}' is marked dangerous: run it with a command (or set mqtt.dangerous_macro_buttons)`,
+    );
+  }
+  return name;
 }
 
 export function buildComponents(c: EntityContext): Record<string, Component> {

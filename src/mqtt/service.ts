@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { CommandExecutor, type CommandResult } from '../commands/execute.js';
 import type { MacroEvent, MacroLike } from '../commands/macros.js';
 import type { Config } from '../config/schema.js';
@@ -10,14 +10,13 @@ import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
 import type { StreamHub } from '../video/stream-hub.js';
-import { BoardMonitor, type BoardStats } from './board.js';
 import { BrokerConnection } from './client.js';
 import { buildDiscovery, configurationUrl, publishedComponents } from './discovery.js';
-import { type Component, macroChoices, SELECT_NONE, TEXT_EMPTY, tappableMacros } from './entities.js';
+import { type Component, macroForEntity, SELECT_NONE, TEXT_EMPTY } from './entities.js';
 import { CommandInbox } from './inbound.js';
 import { resolveNodeId, type Topics, topicsFor } from './node-id.js';
 import { ScreenPublisher } from './snapshot.js';
-import { buildState, discreteChanged, hostState, type MqttState, sameState } from './states.js';
+import { StatePublisher } from './state-publisher.js';
 
 export interface MqttServiceOptions {
   config: Config;
@@ -51,15 +50,7 @@ export class MqttService implements Service {
   private topics: Topics | null = null;
   private nodeId_ = '';
   private published: Record<string, Component> = {};
-  private lastState: MqttState | null = null;
-  private lastStateAt = 0;
-  private lastFrameId = 0;
-  private lastDigest = '';
-  private lastChangeAt = 0;
-  private macroStatus = 'idle';
-  private board: BoardMonitor | null = null;
-  private boardStats: BoardStats | null = null;
-  private boardAt = Number.NEGATIVE_INFINITY;
+  private readonly states: StatePublisher;
   private timers: TimerHandle[] = [];
   private discoveryTimer: TimerHandle | null = null;
   private unsubs: (() => void)[] = [];
@@ -73,6 +64,18 @@ export class MqttService implements Service {
       size: () => ({ height: o.config.mqtt.snapshot_height, quality: o.config.mqtt.snapshot_quality }),
       send: (jpeg) => this.topics && this.conn?.publish(this.topics.screen, jpeg, { retain: true }),
       log: o.log,
+    });
+    this.states = new StatePublisher({
+      config: o.config,
+      store: o.store,
+      hub: o.hub,
+      clock: this.clock,
+      ownViewers: () => this.screen.viewers,
+      send: (json) => {
+        if (!this.conn?.connected || !this.topics) return false;
+        this.conn.publish(this.topics.state, json, { retain: true, qos: 0 });
+        return true;
+      },
     });
   }
 
@@ -110,10 +113,6 @@ export class MqttService implements Service {
     this.nodeId_ = resolveNodeId(c.node_id, c.machine_id_file);
     const topics = topicsFor(c.topic_prefix, c.discovery_prefix, this.nodeId_);
     this.topics = topics;
-    this.lastChangeAt = this.clock.monotonic();
-    const p = this.o.config.paths;
-    if (c.board_diagnostics)
-      this.board = new BoardMonitor({ proc: p.proc, sys: p.sys, disk: p.state }, () => this.clock.now());
     const inbox = this.inbox(topics);
     this.conn = new BrokerConnection({
       config: c,
@@ -147,13 +146,13 @@ export class MqttService implements Service {
           if (v.signal !== p.signal || v.width !== p.width || v.height !== p.height)
             void this.screen.publish(true);
         }
-        this.publishState(false);
+        this.states.publish(false);
       }),
     );
     const macros = this.o.macros;
     if (macros?.onEvent) this.unsubs.push(macros.onEvent((e) => this.onMacroEvent(e)));
     if (macros?.onChange) this.unsubs.push(macros.onChange(() => this.publishDiscovery()));
-    this.every(c.state_interval_s * 1000, () => this.tick());
+    this.every(c.state_interval_s * 1000, () => this.states.tick());
     if (c.snapshot_interval_s > 0)
       this.every(c.snapshot_interval_s * 1000, () => void this.screen.publish(false));
     this.o.store.patch('mqtt', { enabled: true, connected: false });
@@ -203,15 +202,16 @@ export class MqttService implements Service {
       now: () => this.clock.now(),
       log: this.o.log,
       publishResult: (r: CommandResult) => this.publishResult(r),
-      entityMacro: (via, value) => this.entityMacro(via, value),
+      entityMacro: (via, value) =>
+        macroForEntity(this.o.macros?.list() ?? [], c.dangerous_macro_buttons, via, value),
       setQuality: (n) => {
         this.o.config.video.quality = n;
-        this.publishState(true);
+        this.states.publish(true);
       },
       setMaxFps: (n) => {
         this.o.config.video.fps = n;
         this.o.setMaxFps?.(n);
-        this.publishState(true);
+        this.states.publish(true);
       },
       restart: () => {
         const restart = this.o.restart;
@@ -220,26 +220,6 @@ export class MqttService implements Service {
         setImmediate(restart);
       },
     });
-  }
-
-  /** A button press or select option → the macro it stands for, by the same lists as discovery. */
-  private entityMacro(via: 'button' | 'select', value: string): string {
-    const c = this.o.config.mqtt;
-    const tappable = tappableMacros({
-      macros: this.o.macros?.list() ?? [],
-      dangerousMacroButtons: c.dangerous_macro_buttons,
-    });
-    const name = via === 'select' ? macroChoices(tappable).find((x) => x.option === value)?.name : value;
-    if (name === undefined)
-      throw new KvmError('MACRO_NOT_FOUND', `no macro for the option '${value.slice(0, 64)}'`);
-    const m = this.o.macros?.list().find((x) => x.name === name);
-    if (m?.dangerous && !c.dangerous_macro_buttons) {
-      throw new KvmError(
-        'COMMAND_REFUSED',
-        `macro '${name}' is marked dangerous: run it with a command (or set mqtt.dangerous_macro_buttons)`,
-      );
-    }
-    return name;
   }
 
   /** Every result goes to command/result; a failure also fires the "Command error" event entity. */
@@ -318,7 +298,7 @@ export class MqttService implements Service {
     const t = this.topics;
     if (!this.conn || !t) return;
     this.publishDiscovery();
-    this.publishState(true);
+    this.states.publish(true);
     this.conn.publish(t.macroSelect, SELECT_NONE, { retain: true });
     this.conn.publish(t.textState, TEXT_EMPTY, { retain: true });
     const v = JSON.stringify({ installed_version: this.o.version, latest_version: this.o.version });
@@ -347,7 +327,7 @@ export class MqttService implements Service {
         textMax: c.max_text_length,
         macros: this.o.macros ? this.o.macros.list() : null,
         dangerousMacroButtons: c.dangerous_macro_buttons,
-        board: this.board !== null,
+        board: this.states.hasBoard,
         restart: this.o.restart !== undefined,
       },
       this.published,
@@ -356,58 +336,9 @@ export class MqttService implements Service {
     this.conn.publish(this.topics.discovery, JSON.stringify(payload), { retain: true, qos: 1 });
   }
 
-  private tick(): void {
-    // The pipeline publishes every captured frame, so a new frame id does not mean a new picture:
-    // compare the JPEG bytes (same pixels + same encoder = same bytes; HDMI capture is exact,
-    // noisy analog dongles will read as always active).
-    const f = this.o.hub.latest();
-    if (f && f.id !== this.lastFrameId) {
-      this.lastFrameId = f.id;
-      const digest = createHash('sha1').update(f.jpeg).digest('hex');
-      if (digest !== this.lastDigest) {
-        this.lastDigest = digest;
-        this.lastChangeAt = this.clock.monotonic();
-      }
-    }
-    const now = this.clock.monotonic();
-    if (this.board && now - this.boardAt >= this.o.config.mqtt.diagnostics_interval_s * 1000) {
-      this.boardAt = now;
-      this.boardStats = this.board.read();
-    }
-    this.publishState(false);
-  }
-
-  private currentState(): MqttState {
-    const s = this.o.store.get();
-    const still = this.o.config.mqtt.still_after_s * 1000;
-    const own = this.screen.viewers;
-    const view =
-      own > 0 ? { ...s, stream: { ...s.stream, clients: Math.max(0, s.stream.clients - own) } } : s;
-    return buildState(view, {
-      host: hostState(s.video.signal, s.usb.state, this.clock.monotonic() - this.lastChangeAt, still),
-      macro: this.macroStatus,
-      jpegQuality: this.o.config.video.quality,
-      maxFps: this.o.config.video.fps,
-      board: this.boardStats,
-    });
-  }
-
-  /** Step changes go out at once; counters at most every diagnostics_interval_s. */
-  private publishState(force: boolean): void {
-    if (!this.conn?.connected || !this.topics) return;
-    const next = this.currentState();
-    const now = this.clock.monotonic();
-    const due = now - this.lastStateAt >= this.o.config.mqtt.diagnostics_interval_s * 1000;
-    if (!force && (sameState(this.lastState, next) || (!discreteChanged(this.lastState, next) && !due)))
-      return;
-    this.lastState = next;
-    this.lastStateAt = now;
-    this.conn.publish(this.topics.state, JSON.stringify(next), { retain: true, qos: 0 });
-  }
-
   private onMacroEvent(e: MacroEvent): void {
-    this.macroStatus = e.type === 'started' ? `running ${e.name}` : `${e.type} ${e.name}`;
-    this.publishState(true);
+    this.states.macroStatus = e.type === 'started' ? `running ${e.name}` : `${e.type} ${e.name}`;
+    this.states.publish(true);
     if (e.type !== 'started' && this.topics) {
       // https://www.home-assistant.io/integrations/event.mqtt/ : event_type picks the event.
       const ev: Record<string, unknown> = { event_type: e.type, macro: e.name };

@@ -17,7 +17,8 @@ import { type Broker, probe, startMosquitto } from '../../helpers/mosquitto.js';
 const enabled = process.env.KVMR0CK_ADDON_IMAGE === '1';
 const store = process.env.KVMR0CK_ADDON_STORE ?? '/var/tmp/kvmr0ck-buildah';
 const B = ['--storage-driver', 'vfs', '--root', `${store}/root`, '--runroot', `${store}/run`];
-const buildah = (...args: string[]) => execFileSync('buildah', [...B, ...args], { encoding: 'utf8' }).trim();
+const buildah = (...args: string[]) =>
+  execFileSync('buildah', [...B, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 let broker: Broker;
 beforeAll(async () => {
