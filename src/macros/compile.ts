@@ -133,7 +133,9 @@ function compileMacro(
   lineOf: (p: (string | number)[]) => number,
 ): Macro {
   const d = obj(def, [name], `macro '${name}'`);
-  known(d, ['title', 'description', 'params', 'steps'], [name]);
+  known(d, ['title', 'description', 'params', 'steps', 'confirm'], [name]);
+  if (d.confirm !== undefined && typeof d.confirm !== 'boolean')
+    throw new StepError('confirm must be true or false', [name, 'confirm']);
   const params: Record<string, ParamSpec> = {};
   if (d.params !== undefined) {
     for (const [p, spec] of Object.entries(obj(d.params, [name, 'params'], 'params'))) {
@@ -168,6 +170,7 @@ function compileMacro(
       typeof d.title === 'string' ? d.title : name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
     description: typeof d.description === 'string' ? d.description : '',
     params,
+    confirm: d.confirm === true,
     steps,
     source: `${ctx.file}:${lineOf([name])}`,
     builtin: ctx.builtin,

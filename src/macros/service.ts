@@ -153,6 +153,7 @@ export class MacroService implements Service, MacroLike {
       title: m.title,
       description: m.description,
       params: m.params,
+      confirm: m.confirm,
       builtin: m.builtin,
     }));
   }

@@ -41,6 +41,8 @@ export interface Macro {
   title: string;
   description: string;
   params: Record<string, ParamSpec>;
+  /** Clients ask the user to confirm before running it (a reboot, a power cut). */
+  confirm: boolean;
   steps: Step[];
   /** Where it was defined, for messages: `file:line`. */
   source: string;
@@ -53,5 +55,6 @@ export interface MacroInfo {
   title: string;
   description: string;
   params: Record<string, ParamSpec>;
+  confirm: boolean;
   builtin: boolean;
 }

@@ -35,6 +35,11 @@ describe('macro validation at load', () => {
     ['YAML syntax', 'm:\n  steps: [\n', /m\.yaml:\d+: /],
     ['empty steps', 'm:\n  steps: []\n', /m\.yaml:2: m: a macro needs a non-empty list of steps/],
     ['unknown macro key', 'm:\n  stepz: []\n', /m\.yaml:2: m: unknown key 'stepz'/],
+    [
+      'confirm not a boolean',
+      'm:\n  confirm: yes please\n  steps:\n    - tap: a\n',
+      /m: confirm must be true or false/,
+    ],
   ];
   for (const [what, yaml, message] of cases) {
     it(what, async () => {
@@ -61,5 +66,15 @@ describe('macro validation at load', () => {
         .map((m) => m.name)
         .sort(),
     ).toEqual(['d', 'e']);
+  });
+
+  it('lists a macro marked confirm as such, so the panel and the card ask before running it', async () => {
+    const t = await makeMacros({
+      'r.yaml': 'risky:\n  confirm: true\n  steps:\n    - tap: a\nsafe:\n  steps:\n    - tap: a\n',
+    });
+    expect(Object.fromEntries(t.macros.list().map((m) => [m.name, m.confirm]))).toEqual({
+      risky: true,
+      safe: false,
+    });
   });
 });
