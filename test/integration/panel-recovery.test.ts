@@ -92,4 +92,35 @@ describe('web panel across a daemon restart', { timeout: 90_000 }, () => {
     await untilPictureMoves(page);
     await w.close();
   });
+
+  it('says why there is no picture when the capture device is gone, and shows refused input', async () => {
+    const d = await startDaemon({
+      command: 'run',
+      timeoutMs: 30_000,
+      env: {
+        KVMR0CK_HID__SINK: 'recording',
+        KVMR0CK_VIDEO__SOURCE: 'v4l2',
+        KVMR0CK_VIDEO__DEVICE: '/dev/video-kvmr0ck-test-missing',
+      },
+    });
+    daemons.push(d);
+    const w = await watchedPage(browser);
+    const page = w.page;
+    await logIn(page, d);
+    await page.waitForFunction(() =>
+      /No signal from the target: device gone/.test(
+        document.querySelector('.kvm-overlay')?.textContent ?? '',
+      ),
+    );
+    // A macro that does not exist is refused with a reason the user can read.
+    await page.evaluate(() => {
+      const select = document.getElementById('macros') as HTMLSelectElement;
+      select.append(new Option('gone', 'no_such_macro'));
+    });
+    await page.selectOption('#macros', 'no_such_macro');
+    await page.waitForFunction(() =>
+      /MACRO_NOT_FOUND/.test(document.getElementById('s-error')?.textContent ?? ''),
+    );
+    await w.close();
+  });
 });

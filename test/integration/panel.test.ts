@@ -215,6 +215,36 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await w.close();
   });
 
+  it('for a viewer session hides the input controls and sends no input', async () => {
+    // The daemon marks viewer sessions with hello.role (the lead's change); here the test turns
+    // the real server's hello into a viewer's on its way to the page, and records what the page sends.
+    w = await watchedPage(browser, { viewport: { width: 1366, height: 800 } });
+    const page = w.page;
+    const sent: string[] = [];
+    await page.routeWebSocket(/\/api\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((m) => {
+        const msg = JSON.parse(String(m)) as { t: string; role?: string };
+        if (msg.t === 'hello') msg.role = 'viewer';
+        ws.send(JSON.stringify(msg));
+      });
+      ws.onMessage((m) => {
+        sent.push(String(m));
+        server.send(m);
+      });
+    });
+    await logIn(page, d);
+    await untilLive(page);
+    for (const id of ['#paste-open', '#macros', '#keys', '#mouse-mode'])
+      expect(await page.isVisible(id)).toBe(false);
+    await page.click('#screen');
+    await page.keyboard.press('KeyA');
+    await page.mouse.click(100, 200);
+    await page.waitForTimeout(300); // nothing may go out: a settle, not a wait for an event
+    expect(sent.map((m) => (JSON.parse(m) as { t: string }).t).filter((t) => t !== 'ping')).toEqual([]);
+    await w.close();
+  });
+
   it('shows MQTT offline while the broker is down and clears it when it comes back', async () => {
     const page = await desktop();
     // Without a broker configured the footer says nothing about MQTT.

@@ -62,6 +62,8 @@ export function checkConfig(
 
 /** How long the editor's keystrokes settle before a changed url or token reconnects. */
 const RECONNECT_SETTLE_MS = 400;
+/** A camera stream that failed is retried at most this often. */
+const CAMERA_RETRY_MS = 5000;
 
 type Checked = ReturnType<typeof checkConfig>;
 
@@ -75,6 +77,8 @@ export class Kvmr0ckCard extends HTMLElement {
   private ha: HaCommands | null = null;
   private macros: MacroInfo[] = [];
   private settle: ReturnType<typeof setTimeout> | null = null;
+  /** When the camera stream was last (re)opened: HA sets `hass` on every state change anywhere. */
+  private cameraOpenedAt = -Infinity;
   /** url+token+entity the live parts were built for: other changes (title, macros) keep them. */
   private builtFor = '';
 
@@ -215,6 +219,7 @@ export class Kvmr0ckCard extends HTMLElement {
     this.ha = null;
     this.view = null;
     this.builtFor = '';
+    this.cameraOpenedAt = -Infinity;
   }
 
   /** HA mode: the camera entity's live MJPEG through HA's camera proxy (its short-lived token). */
@@ -231,6 +236,8 @@ export class Kvmr0ckCard extends HTMLElement {
     // HA rotates the token every few minutes; an open stream keeps going, so only a stream that
     // is not running (first show, after an error, after unavailable) is opened with the new one.
     if (view.img.getAttribute('src') && view.troubleNow === 'online') return;
+    if (performance.now() - this.cameraOpenedAt < CAMERA_RETRY_MS) return;
+    this.cameraOpenedAt = performance.now();
     view.setSource({
       url: `/api/camera_proxy_stream/${c.entity}?token=${encodeURIComponent(String(token ?? ''))}`,
     });

@@ -56,8 +56,17 @@ function onMessage(m: ServerMessage): void {
   if (m.t === 'state') render(session.socket.state);
   else if (m.t === 'type_progress') $('paste-progress').textContent = `${m.done} / ${m.total}`;
   else if (m.t === 'type_done') $('paste-progress').textContent = 'done';
-  else if (m.t === 'error') $('paste-progress').textContent = `${m.code}: ${m.message}`;
+  else if (m.t === 'error') {
+    // Refused input (HID offline: the target's USB is unplugged; MACRO_BUSY: another session's
+    // macro runs) shows in the status bar for a while, and in the paste box if that caused it.
+    $('paste-progress').textContent = `${m.code}: ${m.message}`;
+    setText('s-error', `${m.code}: ${m.message}`, 'off');
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => setText('s-error', ''), ERROR_SHOW_MS);
+  }
 }
+const ERROR_SHOW_MS = 6000;
+let errorTimer: ReturnType<typeof setTimeout> | undefined;
 
 function render(state: KvmState): void {
   const v = state.video;
