@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContextOptions, chromium, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { type Daemon, type StartOptions, startDaemon } from './daemon.js';
@@ -116,4 +119,13 @@ export function daemonAndBrowser(opts: StartOptions = {}): { daemon(): Daemon; b
     await d?.stop('SIGKILL');
   });
   return { daemon: () => d!, browser: () => b! };
+}
+
+/**
+ * Where a test saves a screenshot: docs/ (the README shows them) when KVMR0CK_UPDATE_SCREENSHOTS=1,
+ * else the temp directory, so an ordinary test run leaves the tree clean.
+ */
+export function screenshotPath(name: string): string {
+  const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+  return path.join(process.env.KVMR0CK_UPDATE_SCREENSHOTS === '1' ? docs : tmpdir(), name);
 }

@@ -1,17 +1,20 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { daemonAndBrowser, launchChromium, type WatchedPage, watchedPage } from '../helpers/browser.js';
+import {
+  daemonAndBrowser,
+  launchChromium,
+  screenshotPath,
+  type WatchedPage,
+  watchedPage,
+} from '../helpers/browser.js';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
 import { untilPictureMoves } from '../helpers/panel.js';
 import { absReport, untilRecorded } from '../helpers/recorded.js';
 import { selfSignedCert } from '../helpers/tls.js';
 
-const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 /** The short-lived token HA puts in a camera entity's `access_token` attribute. */
 const CAMERA_TOKEN = 'ha-camera-token-1234';
 
@@ -302,7 +305,7 @@ describe('kvmr0ck-card', { timeout: 90_000 }, () => {
       ).toMatch(
         /^http:\/\/127\.0\.0\.1:\d+\/api\/camera_proxy_stream\/camera\.kvm\?token=ha-camera-token-1234&r=\d+$/,
       );
-      await page.screenshot({ path: path.join(DOCS, dark ? 'card-dark.png' : 'card.png') });
+      await page.screenshot({ path: screenshotPath(dark ? 'card-dark.png' : 'card.png') });
 
       await page.click('kvmr0ck-card button.cad');
       await page.click('kvmr0ck-card .screen');

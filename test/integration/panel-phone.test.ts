@@ -1,13 +1,10 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { daemonAndBrowser, watchedPage } from '../helpers/browser.js';
+import { daemonAndBrowser, screenshotPath, watchedPage } from '../helpers/browser.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { logIn, untilLive } from '../helpers/panel.js';
 import { recorded, relReport, untilRecorded } from '../helpers/recorded.js';
 
-const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 const KEY_UP = '00 00 00 00 00 00 00 00';
 
 /** The panel on a phone (390×844, touch) and in the dark colour scheme. */
@@ -36,7 +33,7 @@ describe('web panel on a phone', { timeout: 90_000 }, () => {
     // The toolbar is folded: one row under the picture until the menu opens it.
     expect(await page.isVisible('#tools')).toBe(false);
     expect((await page.locator('header').boundingBox())!.height).toBeLessThan(50);
-    await page.screenshot({ path: path.join(DOCS, 'panel-phone.png') });
+    await page.screenshot({ path: screenshotPath('panel-phone.png') });
     await page.click('#menu');
     expect(await page.isVisible('#macros')).toBe(true);
     await page.click('#menu');
@@ -104,7 +101,7 @@ describe('web panel on a phone', { timeout: 90_000 }, () => {
     const bg = await w.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
     expect(r! + g! + b!).toBeLessThan(120);
-    await w.page.screenshot({ path: path.join(DOCS, 'panel-dark.png') });
+    await w.page.screenshot({ path: screenshotPath('panel-dark.png') });
     await w.close();
   });
 });

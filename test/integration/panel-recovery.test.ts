@@ -9,7 +9,7 @@ const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NEW_TOKEN = 'restart-token-9f3c1a7e5b2d4c6a8e0f1b3d5c7a9e1f';
 
 /** The daemon goes away and comes back while the panel stays open: the panel recovers by itself. */
-describe('web panel across a daemon restart', { timeout: 90_000 }, () => {
+describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
   let browser: Browser;
   const daemons: Daemon[] = [];
   beforeAll(async () => {
@@ -50,7 +50,7 @@ describe('web panel across a daemon restart', { timeout: 90_000 }, () => {
     );
     const d2 = await restart(d, { KVMR0CK_AUTH__TOKEN: NEW_TOKEN });
     // The restarted daemon knows neither the session nor the old token: back to the login page.
-    await page.waitForURL(/\/login$/, { timeout: 20_000 });
+    await page.waitForURL(/\/login$/, { timeout: 45_000 });
     expect(down().some((l) => /WebSocket|ERR_CONNECTION_REFUSED/.test(l))).toBe(true);
     await logIn(page, d2, NEW_TOKEN);
     await untilLive(page);
@@ -76,7 +76,7 @@ describe('web panel across a daemon restart', { timeout: 90_000 }, () => {
     );
     await restart(d, open);
     await page.waitForFunction(() => document.getElementById('s-conn')?.textContent === 'connected', null, {
-      timeout: 20_000,
+      timeout: 45_000,
     });
     down();
     // A fresh stream URL, decoding frames, and the same page (no reload).

@@ -1,14 +1,12 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { daemonAndBrowser, type WatchedPage, watchedPage } from '../helpers/browser.js';
+import { daemonAndBrowser, screenshotPath, type WatchedPage, watchedPage } from '../helpers/browser.js';
 import { type Daemon, mqttEnv, startDaemon } from '../helpers/daemon.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { logIn, untilLive, untilPictureMoves } from '../helpers/panel.js';
 import { absReport, recorded, untilRecorded } from '../helpers/recorded.js';
 
-const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 const KEY_UP = '00 00 00 00 00 00 00 00';
 
 /** The panel as a person uses it: headless Debian Chromium, log in, watch, type, point, recover. */
@@ -34,6 +32,8 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
   it('logs in, shows the live picture, types by physical key and releases keys when focus leaves', async () => {
     const page = await desktop();
     await untilPictureMoves(page);
+    // The input link's round trip is measured and shown.
+    await page.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('s-rtt')?.textContent ?? ''));
     // One toolbar row at a common laptop width.
     const toolbar = await page.locator('header').boundingBox();
     expect(toolbar!.height).toBeLessThan(50);
@@ -99,7 +99,7 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await page.waitForFunction(() => document.getElementById('paste-progress')?.textContent === 'done');
     const clip = (await recorded(d, t1, 'keyboard')).map((r) => r.hex).filter((h) => h !== KEY_UP);
     expect(clip).toEqual(['00 00 12 00 00 00 00 00', '00 00 0e 00 00 00 00 00']); // o, k
-    await page.screenshot({ path: path.join(DOCS, 'panel.png') });
+    await page.screenshot({ path: screenshotPath('panel.png') });
     await w.close();
   });
 
@@ -194,7 +194,7 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await w.close();
   });
 
-  it('caps the frame rate for this browser, and goes full screen with Esc going to the target', async () => {
+  it('caps the frame rate for this browser, downloads a screenshot, and goes full screen with Esc going to the target', async () => {
     const page = await desktop();
     await page.selectOption('#max-fps', '5');
     await page.waitForFunction(() => {
@@ -202,6 +202,11 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
       return new URL(img.src).searchParams.get('fps') === '5' && img.naturalWidth === 1280;
     });
     await untilPictureMoves(page);
+    // Screenshot: a JPEG download of the current picture.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#shot')]);
+    expect(download.suggestedFilename()).toBe('kvmr0ck-screenshot.jpg');
+    const jpeg = await readFile((await download.path())!);
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
 
     await page.click('#fullscreen');
     await page.waitForFunction(

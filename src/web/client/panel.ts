@@ -54,6 +54,7 @@ function onLink(s: string): void {
 
 function onMessage(m: ServerMessage): void {
   if (m.t === 'state') render(session.socket.state);
+  else if (m.t === 'pong') setText('s-rtt', `${session.socket.rttMs} ms`, 'dim');
   else if (m.t === 'type_progress') $('paste-progress').textContent = `${m.done} / ${m.total}`;
   else if (m.t === 'type_done') $('paste-progress').textContent = 'done';
   else if (m.t === 'error') {

@@ -57,6 +57,9 @@ export class KvmSocket {
   private pinger: ReturnType<typeof setInterval> | null = null;
   private backoff = BACKOFF_MIN_MS;
   private running = false;
+  private pingSentAt = 0;
+  /** Round trip of the last ping, ms: what input waits for on this link (null until measured). */
+  rttMs: number | null = null;
 
   constructor(private readonly o: SocketOptions) {}
 
@@ -69,7 +72,9 @@ export class KvmSocket {
     if (this.running) return;
     this.running = true;
     this.open();
-    this.pinger = setInterval(() => this.send({ t: 'ping' }), PING_MS);
+    this.pinger = setInterval(() => {
+      if (this.send({ t: 'ping' })) this.pingSentAt = performance.now();
+    }, PING_MS);
   }
 
   stop(): void {
@@ -119,6 +124,9 @@ export class KvmSocket {
       if (m.t === 'hello') {
         this.hello = m;
         this.setLink('online');
+      } else if (m.t === 'pong' && this.pingSentAt) {
+        this.rttMs = Math.round(performance.now() - this.pingSentAt);
+        this.pingSentAt = 0;
       } else if (m.t === 'state') {
         if (m.state) this.state = m.state;
         else if (m.slice) this.state = { ...this.state, [m.slice]: m.value as object };
