@@ -18,6 +18,7 @@ ha-card { display: block; overflow: hidden; position: relative;
 .kvm-overlay { position: absolute; inset: 0; display: grid; place-items: center; text-align: center; padding: 12px;
   color: #fff; background: rgba(0, 0, 0, 0.65); font-size: 14px; line-height: 1.4; }
 .kvm-overlay[hidden] { display: none; }
+[data-trouble="nosignal"] > .kvm-overlay { inset: auto 0 0 0; padding: 6px; }
 .bar { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; padding: 0 8px 8px; }
 .typer { display: flex; gap: 6px; flex: 1; min-width: 200px; }
 button, input, select { font: inherit; font-size: 14px; border-radius: 6px; padding: 5px 10px;
