@@ -14,6 +14,7 @@ import { type Daemon, startDaemon } from '../helpers/daemon.js';
 import { untilPictureMoves } from '../helpers/panel.js';
 import { absReport, untilRecorded } from '../helpers/recorded.js';
 import { selfSignedCert } from '../helpers/tls.js';
+import { until } from '../helpers/wait.js';
 
 /** The short-lived token HA puts in a camera entity's `access_token` attribute. */
 const CAMERA_TOKEN = 'ha-camera-token-1234';
@@ -268,6 +269,46 @@ describe('kvmr0ck-card', { timeout: 90_000 }, () => {
       ),
     );
     expect(refused().length).toBeGreaterThan(0);
+    await w.close();
+  });
+
+  it('in Home Assistant mode says when the camera entity is unavailable, and shows it once it is back', async () => {
+    const w = await dashboard();
+    const page = w.page;
+    const setState = (state: string) =>
+      page.evaluate(
+        ({ state, token }) => {
+          const card = (document.querySelector('kvmr0ck-card') ??
+            document.createElement('kvmr0ck-card')) as CardEl;
+          if (!card.isConnected) {
+            card.setConfig({ entity: 'camera.kvm', node_id: 'desk' });
+            document.getElementById('host')!.append(card);
+          }
+          card.hass = {
+            states: { 'camera.kvm': { state, attributes: { access_token: token } } },
+            callService: () => undefined,
+          };
+        },
+        { state, token: CAMERA_TOKEN },
+      );
+    const overlay = () =>
+      page.evaluate(
+        () => document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('.kvm-overlay')!.textContent,
+      );
+    await setState('unavailable');
+    await until(
+      async () => /camera\.kvm is unavailable/.test((await overlay()) ?? ''),
+      10_000,
+      'the message',
+    );
+    await setState('streaming');
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
+          .naturalWidth === 1280,
+      null,
+      { timeout: 15_000 },
+    );
     await w.close();
   });
 
