@@ -183,7 +183,14 @@ export async function createApp(o: AppOptions): Promise<App> {
   // Over 64 KiB a message gets an error reply (ws.ts); only past 1 MiB does the socket close (1009).
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await server.register(async (scope) =>
-    wsRoutes(scope, { hid, macros, store, auth, maxSessions: config.server.max_ws_sessions }),
+    wsRoutes(scope, {
+      hid,
+      macros,
+      store,
+      auth,
+      maxSessions: config.server.max_ws_sessions,
+      layout: config.hid.layout,
+    }),
   );
 
   // After http (the panel URL is known), so it stops first and says `offline` while HID still works.

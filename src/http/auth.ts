@@ -216,7 +216,7 @@ export function loginRoutes(app: FastifyInstance, o: GuardOptions): void {
 // Relative URLs only: the page may live under a path prefix (ingress, reverse proxy).
 const LOGIN_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>kvmr0ck: log in</title>
+<title>kvmr0ck: log in</title><link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect x='1' y='2' width='14' height='10' rx='1.5' fill='%232b8a9e'/%3E%3C/svg%3E">
 <style>body{font:15px system-ui,sans-serif;background:#111;color:#ddd;display:grid;place-items:center;height:100vh;margin:0}
 form{background:#1c1c1c;padding:24px;border-radius:8px;display:grid;gap:12px;min-width:300px}
 input,button{font:inherit;padding:8px;border-radius:4px;border:1px solid #444;background:#222;color:#eee}

@@ -23,6 +23,8 @@ export interface WsDeps {
   auth: AuthService;
   /** Input sessions open at once; one more is closed with 1013 (try again later) and a reason. */
   maxSessions: number;
+  /** The configured target layout (`hid.layout`): clients pre-select it for typing. */
+  layout: string;
 }
 
 /** Messages that drive the target: refused to viewers. */
@@ -94,7 +96,15 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
       const send = (m: object) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
       };
-      send({ t: 'hello', v: WS_VERSION, layouts: deps.hid.layouts(), role: principal.role });
+      // The macro list rides along so a client on another origin (the HA card) needs no CORS request.
+      send({
+        t: 'hello',
+        v: WS_VERSION,
+        layouts: deps.hid.layouts(),
+        layout: deps.layout,
+        macros: deps.macros.list(),
+        role: principal.role,
+      });
       send({ t: 'state', state: deps.store.get() });
       // State goes out per slice, at most every STATE_PUSH_MS with the newest value: typing at
       // 1,000 reports/s would otherwise push the HID counter to every panel 1,000 times a second.

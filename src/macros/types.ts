@@ -41,7 +41,10 @@ export interface Macro {
   name: string;
   title: string;
   description: string;
-  /** Needs a deliberate act: no one-tap Home Assistant button unless the user opts in. */
+  /**
+   * Needs a deliberate act (a reboot, a power cut): the panel and the card ask before running it,
+   * and Home Assistant gets no one-tap button unless the user opts in.
+   */
   dangerous: boolean;
   params: Record<string, ParamSpec>;
   steps: Step[];

@@ -105,7 +105,9 @@ describe('from a web page in the owner’s browser', () => {
 
   it('cannot reach the daemon through a name of its own (DNS rebinding), even with auth off', async () => {
     const open = await startDaemon({ command: 'demo', env: { KVMR0CK_AUTH__MODE: 'none' } });
-    const rebound = await launchChromium(['--host-resolver-rules=MAP rebind.attacker.test 127.0.0.1']);
+    const rebound = await launchChromium({
+      args: ['--host-resolver-rules=MAP rebind.attacker.test 127.0.0.1'],
+    });
     try {
       const port = new URL(open.url).port;
       const page = await rebound.newPage();

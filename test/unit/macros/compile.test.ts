@@ -40,6 +40,11 @@ describe('macro validation at load', () => {
     ['YAML syntax', 'm:\n  steps: [\n', /m\.yaml:\d+: /],
     ['empty steps', 'm:\n  steps: []\n', /m\.yaml:2: m: a macro needs a non-empty list of steps/],
     ['unknown macro key', 'm:\n  stepz: []\n', /m\.yaml:2: m: unknown key 'stepz'/],
+    [
+      'dangerous not a boolean',
+      'm:\n  dangerous: yes please\n  steps:\n    - tap: a\n',
+      /m: dangerous must be true or false/,
+    ],
   ];
   for (const [what, yaml, message] of cases) {
     it(what, async () => {
@@ -66,5 +71,15 @@ describe('macro validation at load', () => {
         .map((m) => m.name)
         .sort(),
     ).toEqual(['d', 'e']);
+  });
+
+  it('lists a macro marked dangerous as such, so the panel and the card ask before running it', async () => {
+    const t = await makeMacros({
+      'r.yaml': 'risky:\n  dangerous: true\n  steps:\n    - tap: a\nsafe:\n  steps:\n    - tap: a\n',
+    });
+    expect(Object.fromEntries(t.macros.list().map((m) => [m.name, m.dangerous]))).toEqual({
+      risky: true,
+      safe: false,
+    });
   });
 });
