@@ -56,7 +56,7 @@ npx biome check .
 echo "== type-check (tsc)"
 npx tsc --noEmit
 echo "== build"
-npx tsc -p tsconfig.build.json
+npm run build --silent
 echo "== tests (vitest)"
 status=0
 # Daemons started by tests keep their output here; with vitest's own output it is scanned for the
