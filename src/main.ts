@@ -32,6 +32,7 @@ import { MacroService } from './macros/service.js';
 import { MqttService } from './mqtt/service.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { createEncoder } from './video/encoders/select.js';
+import { VideoParams } from './video/params.js';
 import { VideoPipeline } from './video/pipeline.js';
 import { createFrameSource } from './video/sources.js';
 import { StreamHub } from './video/stream-hub.js';
@@ -92,6 +93,7 @@ export async function createApp(o: AppOptions): Promise<App> {
 
   const source = o.source ?? (await createFrameSource({ config, clock, log }));
   const encoder = o.encoder ?? createEncoder(config, log);
+  const params = new VideoParams({ store, source, quality: config.video.quality, maxFps: config.video.fps });
   const video = new VideoPipeline({
     source,
     encoder,
@@ -99,7 +101,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     store,
     clock,
     log: log.child({ component: 'video' }),
-    quality: () => config.video.quality,
+    quality: () => params.quality,
     dropSame: () => ({
       enabled: config.video.drop_same_frames,
       keepaliveMs: config.video.same_frame_keepalive_s * 1000,
@@ -119,7 +121,12 @@ export async function createApp(o: AppOptions): Promise<App> {
   await server.register(async (scope) => {
     streamRoutes(scope, hub, { auth, maxClients: config.server.max_stream_clients });
     snapshotRoutes(scope, hub);
-    apiRoutes(scope, { store, version: o.version, recording: sink instanceof RecordingSink ? sink : null });
+    apiRoutes(scope, {
+      store,
+      version: o.version,
+      recording: sink instanceof RecordingSink ? sink : null,
+      video: params,
+    });
     panelRoutes(scope);
     loginRoutes(scope, guard);
   });
@@ -190,6 +197,7 @@ export async function createApp(o: AppOptions): Promise<App> {
       auth,
       maxSessions: config.server.max_ws_sessions,
       layout: config.hid.layout,
+      video: params,
     }),
   );
 
@@ -200,7 +208,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     hub,
     hid,
     macros: o.macros ?? macros,
-    setMaxFps: (fps) => source.setMaxFps?.(fps),
+    setVideoParams: (p) => params.set(p),
     clock,
     version: o.version,
     log: log.child({ component: 'mqtt' }),
@@ -209,7 +217,7 @@ export async function createApp(o: AppOptions): Promise<App> {
   });
   // Macro `publish` steps go out through MQTT when a broker is configured (a smart plug for a power cycle).
   if (config.mqtt.url) macros.setPublisher(mqtt.publisher);
-  const lifecycle = new Lifecycle([auth, usb, hid, video, macros, http, mqtt, schedule], log);
+  const lifecycle = new Lifecycle([auth, usb, hid, params, video, macros, http, mqtt, schedule], log);
 
   return {
     config,

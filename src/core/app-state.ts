@@ -25,6 +25,10 @@ export interface VideoState {
   rssMiB: number;
   /** The daemon's CPU time per encoded frame over the last 5 s (all threads, sending included). */
   cpuMsPerFrame: number;
+  /** Live JPEG quality (video.params: changed by MQTT, the panel or the API; starts at video.quality). */
+  quality: number;
+  /** Live capture rate cap, frames per second (starts at video.fps). */
+  maxFps: number;
 }
 
 export interface StreamState {
@@ -116,6 +120,8 @@ export function initialAppState(): AppState {
       unchangedFrames: 0,
       rssMiB: 0,
       cpuMsPerFrame: 0,
+      quality: 0,
+      maxFps: 0,
     },
     stream: { clients: 0, sentFps: 0 },
     hid: {

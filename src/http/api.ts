@@ -3,18 +3,43 @@ import type { AppState } from '../core/app-state.js';
 import { KvmError } from '../core/errors.js';
 import type { StateStore } from '../core/state.js';
 import type { RecordingSink } from '../hid/sinks/recording.js';
+import type { VideoParamsInput } from '../video/params.js';
 
 export interface ApiDeps {
   store: StateStore<AppState>;
   version: string;
   /** Present when the HID sink is the recording one. */
   recording: RecordingSink | null;
+  /** Live video settings. */
+  video: { set(p: VideoParamsInput): void };
 }
 
 export function apiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/state', async () => ({ version: deps.version, ...deps.store.get() }));
 
   app.get('/api/health', async () => ({ ok: true }));
+
+  /** Live JPEG quality and max fps (the same controller MQTT and the panel use); the state shows them. */
+  app.post<{ Body: { quality?: number; max_fps?: number } }>(
+    '/api/video',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: {
+            quality: { type: 'integer', minimum: 1, maximum: 100 },
+            max_fps: { type: 'integer', minimum: 1, maximum: 120 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      deps.video.set({ quality: req.body.quality, maxFps: req.body.max_fps });
+      const v = deps.store.get().video;
+      return { quality: v.quality, max_fps: v.maxFps };
+    },
+  );
 
   /** The recording sink's reports, newest last; for the demo and for tests of a daemon process. */
   app.get<{ Querystring: { since?: number } }>(

@@ -8,6 +8,7 @@ import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
 import { keyNameForCode } from '../hid/browser-codes.js';
 import type { MacroService } from '../macros/service.js';
+import type { VideoParamsInput } from '../video/params.js';
 import { sameOrigin } from './auth.js';
 
 /** Protocol version; documented in docs/websocket.md. */
@@ -25,10 +26,22 @@ export interface WsDeps {
   maxSessions: number;
   /** The configured target layout (`hid.layout`): clients pre-select it for typing. */
   layout: string;
+  /** Live video settings (`{t: "video", quality?, max_fps?}`). */
+  video: { set(p: VideoParamsInput): void };
 }
 
 /** Messages that drive the target: refused to viewers. */
-const CONTROL = new Set(['key', 'mouse_abs', 'mouse_rel', 'buttons', 'wheel', 'type', 'cancel', 'macro']);
+const CONTROL = new Set([
+  'key',
+  'mouse_abs',
+  'mouse_rel',
+  'buttons',
+  'wheel',
+  'type',
+  'cancel',
+  'macro',
+  'video',
+]);
 
 type Msg = Record<string, unknown> & { t?: unknown };
 
@@ -157,6 +170,11 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         switch (m.t) {
           case 'ping':
             return send({ t: 'pong' });
+          case 'video':
+            return deps.video.set({
+              quality: m.quality === undefined ? undefined : num(m.quality, 1, 100, 'quality'),
+              maxFps: m.max_fps === undefined ? undefined : num(m.max_fps, 1, 120, 'max_fps'),
+            });
           case 'key': {
             const key = typeof m.code === 'string' ? keyNameForCode(m.code) : undefined;
             if (!key) throw new KvmError('UNKNOWN_KEY', `unknown key code ${JSON.stringify(m.code)}`);

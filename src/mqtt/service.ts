@@ -9,6 +9,7 @@ import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
+import type { VideoParamsInput } from '../video/params.js';
 import type { StreamHub } from '../video/stream-hub.js';
 import { BrokerConnection } from './client.js';
 import { buildDiscovery, configurationUrl, publishedComponents } from './discovery.js';
@@ -30,8 +31,8 @@ export interface MqttServiceOptions {
   clock?: Clock;
   /** The panel's URLs once the HTTP server listens, for the device's configuration_url. */
   panelUrls?: () => string[];
-  /** Live max-fps change; default only updates config.video.fps. */
-  setMaxFps?: (fps: number) => void;
+  /** Live video settings (JPEG quality, max fps); the state store shows the live values. */
+  setVideoParams: (p: VideoParamsInput) => void;
   /** Restarts the daemon (the Restart button); absent: no button. */
   restart?: () => void;
 }
@@ -205,12 +206,11 @@ export class MqttService implements Service {
       entityMacro: (via, value) =>
         macroForEntity(this.o.macros?.list() ?? [], c.dangerous_macro_buttons, via, value),
       setQuality: (n) => {
-        this.o.config.video.quality = n;
+        this.o.setVideoParams({ quality: n });
         this.states.publish(true);
       },
       setMaxFps: (n) => {
-        this.o.config.video.fps = n;
-        this.o.setMaxFps?.(n);
+        this.o.setVideoParams({ maxFps: n });
         this.states.publish(true);
       },
       restart: () => {

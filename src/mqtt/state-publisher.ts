@@ -95,8 +95,8 @@ export class StatePublisher {
     return buildState(view, {
       host: hostState(s.video.signal, s.usb.state, sinceChange, c.mqtt.still_after_s * 1000),
       macro: this.macro,
-      jpegQuality: c.video.quality,
-      maxFps: c.video.fps,
+      jpegQuality: s.video.quality,
+      maxFps: s.video.maxFps,
       board: this.boardStats,
     });
   }

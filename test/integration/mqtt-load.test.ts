@@ -90,7 +90,16 @@ async function simulate(name: string, scene: (second: number) => { picture: numb
     config: config.hid,
     layouts: new LayoutRegistry(LAYOUTS),
   });
-  const mqtt = new MqttService({ config, store, hub, hid, log: quietLog, version: 'test', clock });
+  const mqtt = new MqttService({
+    config,
+    store,
+    hub,
+    hid,
+    log: quietLog,
+    version: 'test',
+    clock,
+    setVideoParams: (p) => store.patch('video', { quality: p.quality, maxFps: p.maxFps }),
+  });
   let second = 0;
   const frame = (s: number) => {
     const now = clock.monotonic();

@@ -223,7 +223,9 @@ describe('MQTT commands end to end into the recording sink', () => {
     // number.mqtt publishes an integral value without a decimal point.
     await s.p.client.publishAsync(`${s.base}/set/jpeg_quality`, '55', { qos: 1 });
     await s.p.client.publishAsync(`${s.base}/set/max_fps`, '12', { qos: 1 });
-    await until(() => s.app.config.video.quality === 55 && s.app.config.video.fps === 12);
+    // Live values land in state through the video controller; the loaded config is not written.
+    await until(() => s.app.store.get().video.quality === 55 && s.app.store.get().video.maxFps === 12);
+    expect(s.app.config.video.quality).toBe(80);
     await s.p.wait((t, pl) => t === `${s.base}/state` && JSON.parse(pl.toString()).jpeg_quality === 55);
     // button.mqtt sends payload_press, PRESS by default; select.mqtt sends the option as shown.
     await s.p.client.publishAsync(`${s.base}/set/macro/boot`, 'PRESS', { qos: 1 });
