@@ -50,3 +50,37 @@ export function mappedUsages(): number[] {
 
 /** evdev codes of the modifier bits of report byte 0, bit 0 first. */
 export const MODIFIER_EVDEV = [29, 42, 56, 125, 97, 54, 100, 126] as const;
+
+/** The order a host applies the changes of one keyboard report in (see `reportKeyEvents`). */
+export type ReportOrder = 'releases first' | 'presses first' | 'keys before modifiers';
+
+/**
+ * The key events (evdev codes) a host makes from a sequence of boot keyboard reports, each
+ * compared with the one before (starting all up). Linux's hid-input applies the modifier byte
+ * first, then each key slot's release and press ('releases first'); the other orders are for
+ * proving that a sequence of reports means the same whatever order a host uses.
+ */
+export function reportKeyEvents(
+  reports: readonly Uint8Array[],
+  order: ReportOrder = 'releases first',
+): Array<{ code: number; down: boolean }> {
+  const out: Array<{ code: number; down: boolean }> = [];
+  let prev: Uint8Array = new Uint8Array(8);
+  for (const r of reports) {
+    const mods: Array<{ code: number; down: boolean }> = [];
+    MODIFIER_EVDEV.forEach((code, bit) => {
+      const is = (r[0]! >> bit) & 1;
+      if (((prev[0]! >> bit) & 1) !== is) mods.push({ code, down: is === 1 });
+    });
+    const before = [...prev.subarray(2)].filter((u) => u);
+    const after = [...r.subarray(2)].filter((u) => u);
+    const key = (u: number, down: boolean) => ({ code: usageToEvdev(u) ?? 0, down });
+    const up = before.filter((u) => !after.includes(u)).map((u) => key(u, false));
+    const down = after.filter((u) => !before.includes(u)).map((u) => key(u, true));
+    if (order === 'releases first') out.push(...mods, ...up, ...down);
+    else if (order === 'presses first') out.push(...mods, ...down, ...up);
+    else out.push(...up, ...down, ...mods);
+    prev = r;
+  }
+  return out;
+}

@@ -19,7 +19,7 @@ IR="$WORK/ir"
 rm -rf "$IR" && mkdir -p "$IR"/{bin,m,proc,sys,dev,mnt/lower,mnt/rw,newroot}
 cp /usr/bin/busybox "$IR/bin/busybox"
 i=0
-for mod in virtio_pci virtio_rng 9pnet_virtio 9p overlay configfs libcomposite dummy_hcd usb_f_hid usbhid hid_generic evdev vivid; do
+for mod in virtio_pci virtio_rng 9pnet_virtio 9p overlay configfs libcomposite dummy_hcd usb_f_hid usbhid hid_generic evdev usbmon vivid; do
   modprobe -d "$WORK/k" -S "$V" --show-depends "$mod" | awk '/^insmod/ {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
   i=$((i + 1))
@@ -33,7 +33,8 @@ cp test/lab/init.sh "$IR/init"
 chmod +x "$IR/init"
 (cd "$IR" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/initramfs.cpio.gz"
 mkdir -p "$WORK/results" && rm -f "$WORK/results"/*
-printf 'export PATH=%s\n%s\n' "$PATH" "$SCRIPT" > "$WORK/results/cmd"
+# The scenario runs in this checkout (a worktree as well as the main one).
+printf 'export PATH=%s\ncd %q\n%s\n' "$PATH" "$PWD" "$SCRIPT" > "$WORK/results/cmd"
 LOG="$WORK/console.log"
 timeout "${LAB_TIMEOUT:-600}" qemu-system-x86_64 -nographic -no-reboot -m 2048 -smp 2 -cpu max -accel tcg -nic none \
   -kernel "$WORK/k/boot/vmlinuz-$V" -initrd "$WORK/initramfs.cpio.gz" \

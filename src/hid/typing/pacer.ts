@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../../core/clock.js';
+import { KvmError } from '../../core/errors.js';
 import { type DeviceIo, tryWrite } from '../sinks/device-io.js';
 import { type PaceJob, type PaceResult, type PaceStep, runPace } from './pace.js';
 import type { PaceWorkerRequest } from './pace-worker.js';
@@ -82,12 +83,16 @@ export class WorkerPacer implements Pacer {
         this.worker = null;
         reject(err);
       };
+      // Terminated by stop() mid-job: the job ends here, not silently never.
+      const onExit = () => onError(new KvmError('HID_OFFLINE', 'typing stopped: the HID sink was stopped'));
       const done = () => {
         w.off('message', onMessage);
         w.off('error', onError);
+        w.off('exit', onExit);
       };
       w.on('message', onMessage);
       w.on('error', onError);
+      w.on('exit', onExit);
       const req: PaceWorkerRequest = { fd, path, job, ctl: ctl.buffer as SharedArrayBuffer };
       w.postMessage(req);
     });

@@ -1,20 +1,18 @@
-// Prints the events of one /dev/input/eventN as JSON lines. Runs as its own process: a blocking
-// read here cannot stall the scenario, and the scenario kills it when done (LAB.md).
-import { openSync, readSync } from 'node:fs';
+// Copies the raw events of one /dev/input/eventN (or usbmon's text) to a file (argv[3]) until
+// killed or the device goes away. Its own process, so a blocking read cannot stall the scenario (LAB.md). It does no
+// work per event: evdev keeps only ~64 events per reader and drops the lot (SYN_DROPPED) when a
+// slow reader falls behind, which fast typing in the emulated guest would otherwise cause.
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
 const fd = openSync(process.argv[2], 'r');
-const buf = Buffer.alloc(24 * 64); // struct input_event on x86-64: timeval (16), type, code, value
-for (;;) {
-  const n = readSync(fd, buf, 0, buf.length, null);
-  const lines = [];
-  for (let o = 0; o + 24 <= n; o += 24) {
-    lines.push(
-      JSON.stringify({
-        t: buf.readUInt16LE(o + 16),
-        c: buf.readUInt16LE(o + 18),
-        v: buf.readInt32LE(o + 20),
-      }),
-    );
+const out = openSync(process.argv[3], 'w');
+process.stdout.write('ready\n');
+const buf = Buffer.alloc(24 * 256);
+try {
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    writeSync(out, buf, 0, n);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  closeSync(out);
 }

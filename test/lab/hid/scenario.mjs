@@ -2,16 +2,7 @@
 // enumerates on dummy_hcd, and what the daemon's HID service sends arrives on the guest's own
 // host-side evdev devices exactly as expected.
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema } from '../../../dist/src/config/schema.js';
@@ -24,6 +15,7 @@ import { LayoutRegistry } from '../../../dist/src/hid/layout.js';
 import { LAYOUTS } from '../../../dist/src/hid/layouts/index.js';
 import { HidService } from '../../../dist/src/hid/service.js';
 import { createHidSink } from '../../../dist/src/hid/sinks.js';
+import { typingChecks } from './typing.mjs';
 
 const UDC = 'dummy_udc.0';
 const GADGET = '/sys/kernel/config/usb_gadget/kvmr0ck';
@@ -71,21 +63,48 @@ function eventDevices() {
   return out;
 }
 
-function reader(dev) {
-  const proc = spawn(process.execPath, [path.join(import.meta.dirname, 'evdev-reader.mjs'), dev]);
-  const events = [];
-  let buf = '';
-  proc.stdout.on('data', (d) => {
-    buf += d;
-    let i = buf.indexOf('\n');
-    while (i >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line) events.push(JSON.parse(line));
-      i = buf.indexOf('\n');
-    }
+let readers = 0;
+
+/**
+ * Records one event device from a separate process (evdev-reader.mjs); resolves once it has the
+ * device open (opening the keyboard is what makes the host poll it). `events` decodes what it
+ * got since the last `clear()`: struct input_event on x86-64 is timeval (16), type, code, value.
+ */
+async function reader(dev) {
+  const file = `/tmp/evdev-${readers++}.bin`;
+  // Real-time priority: evdev keeps ~64 events per reader and drops them all (SYN_DROPPED) when
+  // the reader falls behind, which fast typing in the busy emulated guest otherwise causes.
+  const script = path.join(import.meta.dirname, 'evdev-reader.mjs');
+  const proc = spawn('chrt', ['-f', '50', process.execPath, script, dev, file]);
+  await new Promise((resolve, reject) => {
+    proc.stdout.once('data', resolve);
+    proc.once('exit', (code) => reject(new Error(`evdev reader for ${dev} exited (${code})`)));
   });
-  return { events, stop: () => proc.kill('SIGKILL') };
+  let from = 0;
+  const all = () => {
+    const b = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+    const ev = [];
+    for (let o = from; o + 24 <= b.length; o += 24) {
+      ev.push({
+        ms: Number(b.readBigInt64LE(o)) * 1000 + Number(b.readBigInt64LE(o + 8)) / 1000,
+        t: b.readUInt16LE(o + 16),
+        c: b.readUInt16LE(o + 18),
+        v: b.readInt32LE(o + 20),
+      });
+    }
+    return { ev, size: b.length };
+  };
+  return {
+    get events() {
+      return all().ev;
+    },
+    clear() {
+      from = all().size;
+    },
+    /** Everything read, as text (for usbmon). */
+    text: () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
+    stop: () => proc.kill('SIGKILL'),
+  };
 }
 
 /** EV_KEY press/release changes grouped per report (SYN_REPORT), each group sorted. */
@@ -176,13 +195,13 @@ async function main() {
 
   // Typing with the us layout arrives as exactly the expected key events.
   const text = 'Hello, World! 123 {}[]|~';
-  let kb = reader(devs[0]);
+  let kb = await reader(devs[0]);
   await sleep(1500);
   const typeStart = performance.now();
-  await hid.type(text, { layout: 'us' });
+  await hid.type(text, { layout: 'us', profile: 'safe' });
   const cps = text.length / ((performance.now() - typeStart) / 1000);
   console.log(
-    `# typed ${text.length} characters at ${cps.toFixed(1)} chars/s over the real gadget (default rate)`,
+    `# typed ${text.length} characters at ${cps.toFixed(1)} chars/s over the real gadget (safe profile)`,
   );
   await sleep(1500);
   const got = keyGroups(kb.events);
@@ -195,7 +214,7 @@ async function main() {
   check('no autorepeat while typing', !kb.events.some((e) => e.t === EV_KEY && e.v === 2));
 
   // Keys above usage 0x65, which capped descriptors cannot send: F13, F24, JIS Ro and Yen.
-  kb.events.length = 0;
+  kb.clear();
   for (const key of ['f13', 'f24', 'ro', 'yen', 'henkan']) await hid.press([key], 20);
   await sleep(1500);
   const high = keyGroups(kb.events);
@@ -209,7 +228,7 @@ async function main() {
 
   // A seventh key: ErrorRollOver, which the host ignores (the six stay held, no wrong key); when
   // one goes up the seventh arrives.
-  kb.events.length = 0;
+  kb.clear();
   for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) await hid.keyDown(key);
   await hid.keyUp('a');
   await hid.releaseAll();
@@ -241,8 +260,8 @@ async function main() {
     check('Caps Lock set on the host shows in state', false, String(e));
   }
   // With Caps Lock on, typing toggles it off around the text so the case comes out right.
-  kb.events.length = 0;
-  await hid.type('Ab', { layout: 'us' });
+  kb.clear();
+  await hid.type('Ab', { layout: 'us', profile: 'safe' });
   await sleep(1500);
   const caps = ['58:1', '58:0'];
   const gotCaps = keyGroups(kb.events);
@@ -255,8 +274,8 @@ async function main() {
   kb.stop();
 
   // Absolute and relative mouse.
-  const abs = reader(devs[1]);
-  const rel = reader(devs[2]);
+  const abs = await reader(devs[1]);
+  const rel = await reader(devs[2]);
   await sleep(1500);
   await hid.mouseMoveAbs(0.5, 0.25);
   await hid.mouseMoveRel(10, -5);
@@ -275,7 +294,7 @@ async function main() {
   rel.stop();
 
   // Media and system keys on the consumer/system-control function (two report IDs).
-  const ccs = eventDevices().all[3].map(reader);
+  const ccs = await Promise.all(eventDevices().all[3].map(reader));
   await sleep(1500);
   for (const key of ['volume_up', 'play_pause', 'sleep']) await hid.press([key], 20);
   await sleep(1500);
@@ -289,29 +308,9 @@ async function main() {
     JSON.stringify(media),
   );
 
-  // UDC unbind during typing: a clear failure, offline state, no crash; rebind: works, nothing held.
-  const typing = hid.type('a'.repeat(200), { layout: 'us', delayMs: 15 }).then(
-    () => null,
-    (e) => e,
-  );
-  await sleep(400);
-  writeFileSync(`${GADGET}/UDC`, '\n');
-  const err = await typing;
-  check(
-    'typing fails with HID_OFFLINE when the UDC is unbound',
-    err?.code === 'HID_OFFLINE',
-    String(err?.message ?? err),
-  );
-  check('the error says what happened', /offline/.test(String(err?.message)), String(err?.message));
-  await waitFor('online false', () => store.slice('hid').online === false, 5000).catch(() => {});
-  check(
-    'state hid.online is false after unbind',
-    store.slice('hid').online === false,
-    JSON.stringify(store.slice('hid')),
-  );
-  check('nothing held after the failure', store.slice('hid').keysHeld === 0);
-
-  writeFileSync(`${GADGET}/UDC`, UDC);
+  // Fast typing decoded by libxkbcommon, a host that stops polling, and an unplug mid-job (which
+  // leaves the UDC bound again).
+  await typingChecks({ hid, store, check, reader, eventDevices, waitFor, sleep, GADGET, UDC });
   await waitFor('online again', () => store.slice('hid').online, 30_000);
   const devs2 = await waitFor(
     'host-side devices again',
@@ -326,9 +325,9 @@ async function main() {
     () => readFileSync(`/sys/class/udc/${UDC}/state`, 'utf8').trim() === 'configured',
     30_000,
   );
-  kb = reader(devs2[0]);
+  kb = await reader(devs2[0]);
   await sleep(1500);
-  await hid.type('ok', { layout: 'us' });
+  await hid.type('ok', { layout: 'us', profile: 'safe' });
   await sleep(1500);
   kb.stop();
   const got2 = keyGroups(kb.events);

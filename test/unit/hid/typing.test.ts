@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { composeLocale, XKB_LAYOUTS } from '../../../scripts/gen-layouts.js';
-import { MODIFIER_EVDEV, usageToEvdev } from '../../../src/hid/evdev.js';
+import { type ReportOrder, reportKeyEvents } from '../../../src/hid/evdev.js';
 import { LAYOUT_NAMES, LayoutRegistry } from '../../../src/hid/layout.js';
 import { LAYOUTS } from '../../../src/hid/layouts/index.js';
 import { typingReports } from '../../../src/hid/typing/plan.js';
 import { TYPING_PROFILES, typingProfile } from '../../../src/hid/typing/profiles.js';
-import { decodeKeyEvents, type KeyEvent, openXkb } from '../../../src/hid/xkb.js';
+import { decodeKeyEvents, openXkb } from '../../../src/hid/xkb.js';
 
 /**
  * The proof that shared transitions change nothing on the target: the planned reports of every
@@ -17,32 +17,6 @@ import { decodeKeyEvents, type KeyEvent, openXkb } from '../../../src/hid/xkb.js
 const xkb = openXkb();
 afterAll(() => xkb.close());
 const reg = new LayoutRegistry(LAYOUTS);
-
-type Order = 'releases first' | 'presses first' | 'keys before modifiers';
-
-function events(reports: readonly Uint8Array[], order: Order): KeyEvent[] {
-  const out: KeyEvent[] = [];
-  let prev: Uint8Array = new Uint8Array(8);
-  for (const r of reports) {
-    const mods: KeyEvent[] = [];
-    MODIFIER_EVDEV.forEach((code, bit) => {
-      const was = (prev[0]! >> bit) & 1;
-      const is = (r[0]! >> bit) & 1;
-      if (was !== is) mods.push({ code, down: is === 1 });
-    });
-    const before = [...prev.subarray(2)].filter((u) => u);
-    const after = [...r.subarray(2)].filter((u) => u);
-    const up = before.filter((u) => !after.includes(u)).map((u) => ({ code: usageToEvdev(u)!, down: false }));
-    const down = after
-      .filter((u) => !before.includes(u))
-      .map((u) => ({ code: usageToEvdev(u)!, down: true }));
-    if (order === 'releases first') out.push(...mods, ...up, ...down);
-    else if (order === 'presses first') out.push(...mods, ...down, ...up);
-    else out.push(...up, ...down, ...mods);
-    prev = r;
-  }
-  return out;
-}
 
 /** Every character of the layout twice, in a fixed shuffled order, and a key repeated. */
 function allChars(name: string): string {
@@ -72,13 +46,13 @@ describe('typing profiles', () => {
         counts[p] = reports.length;
         expect(chars.at(-1)).toBe(plan.length);
         expect([...reports.at(-1)!]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
-        const orders: Order[] = ['releases first', 'presses first'];
+        const orders: ReportOrder[] = ['releases first', 'presses first'];
         // Only bios never changes modifiers and keys in one report, so only it survives a host
         // that applies key changes before modifier changes.
         if (p === 'bios') orders.push('keys before modifiers');
         for (const order of orders) {
           compose.reset();
-          const got = decodeKeyEvents(km, compose, [events(reports, order)]).text;
+          const got = decodeKeyEvents(km, compose, [reportKeyEvents(reports, order)]).text;
           expect(got, `${p}, ${order}`).toBe(text);
         }
       }
