@@ -101,7 +101,12 @@ describe('the daemon in demo mode, as a user runs it', () => {
 
   it('serves a panel page that shows the stream', async () => {
     const html = await (await fetch(d.url, { headers: d.authHeaders })).text();
-    expect(html).toContain('src="stream"');
+    // The page is a shell; the bundled client puts the stream in #screen (the browser tests show it).
+    expect(html).toContain('id="screen"');
+    expect(html).toContain('<script src="panel.js"></script>');
+    const js = await fetch(`${d.url}panel.js`, { headers: d.authHeaders });
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect(await js.text()).toContain('stream');
   });
 
   it('stops cleanly on SIGTERM within 2 s, releasing all keys, exit code 0', async () => {

@@ -195,7 +195,8 @@ describe('recorder load: MQTT state messages per hour (default config, simulated
     expect(still.total).toBeLessThanOrEqual(60);
     expect(still.counts.screen ?? 0).toBe(0);
     // The typing minute adds its screens (one per snapshot interval) and no echo of the text.
-    expect(typing.typed).toBeGreaterThanOrEqual(60 * 10);
+    // Text was typed in each of the 60 seconds (how many reports that takes depends on the profile).
+    expect(typing.typed).toBeGreaterThanOrEqual(60);
     expect(typing.counts.text_state ?? 0).toBe(0);
     expect(typing.total - still.total).toBeLessThanOrEqual(6 + 4);
     // An active screen: one picture per snapshot interval (360) and the counters' 12.

@@ -6,6 +6,12 @@ import { type Daemon, mqttEnv, startDaemon } from '../helpers/daemon.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { logIn, untilLive, untilPictureMoves } from '../helpers/panel.js';
 import { absReport, recorded, untilRecorded } from '../helpers/recorded.js';
+import { until } from '../helpers/wait.js';
+
+const state = async (d: Daemon) =>
+  (await (await fetch(`${d.url}api/state`, { headers: d.authHeaders })).json()) as {
+    video: { quality: number };
+  };
 
 const KEY_UP = '00 00 00 00 00 00 00 00';
 
@@ -194,7 +200,7 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await w.close();
   });
 
-  it('caps the frame rate for this browser, downloads a screenshot, and goes full screen with Esc going to the target', async () => {
+  it('caps the frame rate for this browser, sets the live JPEG quality, downloads a screenshot, and goes full screen with Esc going to the target', async () => {
     const page = await desktop();
     await page.selectOption('#max-fps', '5');
     await page.waitForFunction(() => {
@@ -202,6 +208,19 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
       return new URL(img.src).searchParams.get('fps') === '5' && img.naturalWidth === 1280;
     });
     await untilPictureMoves(page);
+    // JPEG quality is the daemon's live setting for every viewer: it shows in the state, and the
+    // select follows a change made elsewhere (the API here, MQTT alike).
+    expect(await page.inputValue('#quality')).toBe('80');
+    await page.selectOption('#quality', '40');
+    await until(async () => (await state(d)).video.quality === 40, 10_000, 'quality 40 in state');
+    await fetch(`${d.url}api/video`, {
+      method: 'POST',
+      headers: { ...d.authHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ quality: 70 }),
+    });
+    await page.waitForFunction(
+      () => (document.querySelector('#quality') as HTMLSelectElement).value === '70',
+    );
     // Screenshot: a JPEG download of the current picture.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#shot')]);
     expect(download.suggestedFilename()).toBe('kvmr0ck-screenshot.jpg');

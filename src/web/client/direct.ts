@@ -45,6 +45,11 @@ export class DirectSession {
   }
 
   /** Changes the per-viewer frame cap and reopens the stream with it. */
+  /** The daemon's live JPEG quality, for every viewer (admin only; video.quality in state follows). */
+  setQuality(quality: number): void {
+    this.socket.send({ t: 'video', quality });
+  }
+
   setMaxFps(fps: number): void {
     this.o.maxFps = fps;
     this.o.view.setSource(this.streamSource());

@@ -67,10 +67,19 @@ function onMessage(m: ServerMessage): void {
   }
 }
 const ERROR_SHOW_MS = 6000;
+
+/** The live quality (changed here, by MQTT or the API) as the selected option, added when it is not one. */
+function showQuality(q: number | undefined): void {
+  const sel = $<HTMLSelectElement>('quality');
+  if (!q || sel.value === String(q)) return;
+  if (!Array.from(sel.options).some((o) => o.value === String(q))) sel.add(new Option(String(q)));
+  sel.value = String(q);
+}
 let errorTimer: ReturnType<typeof setTimeout> | undefined;
 
 function render(state: KvmState): void {
   const v = state.video;
+  showQuality(v?.quality);
   const fps = `${v?.captureFps ?? 0} fps captured · ${state.stream?.sentFps ?? 0} fps sent`;
   setText(
     's-video',
@@ -125,6 +134,9 @@ $<HTMLSelectElement>('macros').addEventListener('change', (e) => {
 });
 $<HTMLSelectElement>('mouse-mode').addEventListener('change', (e) =>
   input.setMode((e.target as HTMLSelectElement).value as MouseMode),
+);
+$<HTMLSelectElement>('quality').addEventListener('change', (e) =>
+  session.setQuality(Number((e.target as HTMLSelectElement).value)),
 );
 $<HTMLSelectElement>('max-fps').addEventListener('change', (e) =>
   session.setMaxFps(Number((e.target as HTMLSelectElement).value)),
