@@ -190,7 +190,13 @@ check(
   /no signal/.test(s?.video.signalReason ?? ''),
   JSON.stringify(s?.video),
 );
-snap = await snapshot(d.url);
+// The no-signal picture is drawn with sharp, loaded on first use: in this ~16x slower guest that
+// first load can outlast one snapshot wait, so wait for the picture rather than race it.
+snap =
+  (await waitFor(async () => {
+    const x = await snapshot(d.url);
+    return x.status === 200 ? x : null;
+  }, 30_000)) ?? (await snapshot(d.url));
 check(
   'no signal: the stream shows the no-signal picture',
   snap.status === 200 && snap.size !== null,
