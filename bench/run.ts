@@ -1,4 +1,5 @@
 import { runHidBench } from './hid.js';
+import { runMemoryBench } from './memory.js';
 import { runStreamBench } from './stream.js';
 import { runRangeBench, runThreadBench, runVideoBench } from './video.js';
 
@@ -32,6 +33,13 @@ if (!only || only === 'video') {
   console.log(table('Encoding on native threads (libuv pool via koffi async calls)', await runThreadBench()));
   console.log(table('Limited-range capture: expansion to full range (1080p)', await runRangeBench()));
 }
+if (!only || only === 'memory')
+  console.log(
+    table(
+      'Daemon RSS: 1080p30 test pattern to 5 clients, MQTT connected, a snapshot every second (separate process)',
+      await runMemoryBench(),
+    ),
+  );
 if (!only || only === 'stream')
   console.log(table('Frame to client latency and memory', await runStreamBench()));
 if (!only || only === 'hid') {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+import { greyThumbnail } from '../video/thumbnail.js';
 
 /** Grey thumbnail compared between snapshots: each pixel averages a 12×12 block of a 1080p frame. */
 const TW = 160;
@@ -32,7 +32,7 @@ export class PictureChange {
    * (or `force`), it becomes the reference.
    */
   async accept(source: Uint8Array, snapshot: Buffer, force: boolean): Promise<boolean> {
-    const thumb = await sharp(snapshot).greyscale().resize(TW, TH, { fit: 'fill' }).raw().toBuffer();
+    const thumb = await greyThumbnail(snapshot, TW, TH);
     const changed = force || this.lastThumb === null || differs(this.lastThumb, thumb);
     if (changed) {
       this.lastThumb = thumb;

@@ -72,6 +72,30 @@ export async function makeThumbnail(jpeg: Buffer, o: ThumbnailOptions): Promise<
   }
 }
 
+/**
+ * A grey width x height picture (raw 8-bit luma, aspect not kept) of a JPEG, for comparing frames:
+ * the luma plane of a DCT-scaled decode, box-filtered to size by libyuv; sharp without the
+ * libraries or for JPEGs libturbojpeg does not scale here.
+ */
+export async function greyThumbnail(jpeg: Buffer, width: number, height: number): Promise<Buffer> {
+  const yuv = loadLibYuv();
+  if (yuv) {
+    try {
+      const d = await decodeScaledYuv(jpeg, height);
+      const out = Buffer.alloc(width * height);
+      await callAsync(yuv.ScalePlane, [
+        ...[d.planes[0], d.strides[0], d.width, d.height],
+        ...[out, width, width, height, FILTER_BOX],
+      ]);
+      return out;
+    } catch {
+      // libturbojpeg missing, or a JPEG it does not scale here: libvips below.
+    }
+  }
+  const sharp = await loadSharp();
+  return sharp(jpeg).greyscale().resize(width, height, { fit: 'fill' }).raw().toBuffer();
+}
+
 async function sharpThumbnail(jpeg: Buffer, o: ThumbnailOptions): Promise<Buffer> {
   const sharp = await loadSharp();
   return sharp(jpeg)

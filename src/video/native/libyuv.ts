@@ -19,6 +19,8 @@ export interface LibYuv {
   /** I420Scale(y, ys, u, us, v, vs, w, h, dy, dys, du, dus, dv, dvs, dw, dh, filter); I422Scale alike. */
   I420Scale: NativeFn;
   I422Scale: NativeFn;
+  /** ScalePlane(src, srcStride, srcW, srcH, dst, dstStride, dstW, dstH, filter): one 8-bit plane. */
+  ScalePlane: NativeFn;
 }
 
 /** libyuv's FilterMode (scale.h): box filtering, the best for shrinking. */
@@ -49,6 +51,9 @@ export function loadLibYuv(): LibYuv | null {
       ),
       I420Scale: scale('I420Scale'),
       I422Scale: scale('I422Scale'),
+      ScalePlane: lib.func(
+        'void ScalePlane(const uint8_t *src, int srcStride, int srcW, int srcH, uint8_t *dst, int dstStride, int dstW, int dstH, int filter)',
+      ),
     };
   } catch {
     cached = null;

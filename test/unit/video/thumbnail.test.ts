@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { makeThumbnail } from '../../../src/video/thumbnail.js';
+import { greyThumbnail, makeThumbnail } from '../../../src/video/thumbnail.js';
 
 /** A 1920x1080 picture with detail at every scale: colour gradients crossed by thin lines. */
 async function picture(subsampling: '4:2:0' | '4:4:4'): Promise<Buffer> {
@@ -57,5 +57,24 @@ describe('thumbnails of frames (MQTT image entity, /snapshot.jpg?width=)', () =>
     const meta = await sharp(thumb).metadata();
     expect([meta.width, meta.height]).toEqual([640, 360]);
     expect(await psnrAgainstVips(source, thumb)).toBeGreaterThan(28);
+  });
+
+  it('makes the grey 160x90 picture MQTT compares frames with: re-encoding stays within its noise, a changed block does not', async () => {
+    const source = await picture('4:2:0');
+    const raw = await sharp(source).raw().toBuffer();
+    const reencoded = await sharp(raw, { raw: { width: 1920, height: 1080, channels: 3 } })
+      .jpeg({ quality: 60 })
+      .toBuffer();
+    // One 96x96 block turned black, as a window or a moved pointer would.
+    for (let y = 500; y < 596; y++) raw.fill(0, (y * 1920 + 900) * 3, (y * 1920 + 996) * 3);
+    const changed = await sharp(raw, { raw: { width: 1920, height: 1080, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const [a, b, c] = await Promise.all([source, reencoded, changed].map((j) => greyThumbnail(j, 160, 90)));
+    expect(a!.length).toBe(160 * 90);
+    const maxDiff = (x: Buffer, y: Buffer) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+    // src/mqtt/picture.ts counts a change when a pixel moves by more than 24 levels.
+    expect(maxDiff(a!, b!)).toBeLessThanOrEqual(24);
+    expect(maxDiff(a!, c!)).toBeGreaterThan(24);
   });
 });
