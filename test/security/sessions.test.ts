@@ -155,12 +155,16 @@ describe('token rotation, restarts and TLS', () => {
       };
       const first = (await promisify(execFile)(process.execPath, [CLI, 'passwd'], { env })).stdout;
       const oldToken = /^\s{2}(\S{20,})$/m.exec(first)![1]!;
+      // Wait for the daemon to say it took the new token: polling with it before then would be
+      // wrong guesses, and ten of those a minute lock this address out (as they should).
       await until(
-        async () =>
-          (await fetch(`${d.url}api/state`, { headers: { authorization: `Bearer ${oldToken}` } })).status ===
-          200,
+        () => d.output().includes('the access tokens changed'),
         10_000,
+        'the daemon to take the new token',
       );
+      expect(
+        (await fetch(`${d.url}api/state`, { headers: { authorization: `Bearer ${oldToken}` } })).status,
+      ).toBe(200);
       const cookie = await login(d, oldToken);
       const ws = new WebSocket(`${d.url.replace('http', 'ws')}api/ws`, { headers: { cookie } });
       const closed = new Promise<number>((r) => ws.on('close', (c) => r(c)));
