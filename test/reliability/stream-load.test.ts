@@ -55,7 +55,11 @@ function client(
 describe(`MJPEG load: ${FAST} fast + ${SLOW} slow clients for ${SECONDS} s`, () => {
   let d: Daemon;
   beforeAll(async () => {
-    d = await startDaemon({ command: 'demo' });
+    // 50 clients: past the default cap of 16 streams (server.max_stream_clients), on purpose here.
+    d = await startDaemon({
+      command: 'demo',
+      env: { KVMR0CK_SERVER__MAX_STREAM_CLIENTS: String(FAST + SLOW) },
+    });
   });
   afterAll(async () => {
     await d?.stop('SIGKILL');
