@@ -56,7 +56,7 @@ export class AuditLog {
       appendFileSync(this.o.file, line, { mode: 0o600 });
       this.size += Buffer.byteLength(line);
     } catch (err) {
-      // An audit file we cannot write must not stop the KVM: say so once per failure kind.
+      // An audit file we cannot write must not stop the KVM: warn, and try again with the next event.
       this.o.log.warn({ err }, `audit: cannot write ${this.o.file}`);
       this.size = -1;
     }

@@ -1,4 +1,13 @@
-import { mkdirSync, readFileSync, rmSync, unwatchFile, watchFile } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  unwatchFile,
+  watchFile,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { errnoCode, KvmError } from '../core/errors.js';
@@ -7,7 +16,7 @@ import type { Logger } from '../core/log.js';
 import { type AuditEvent, AuditLog } from './audit.js';
 import type { AuthConfig } from './config.js';
 import { FailureLimiter } from './limiter.js';
-import { type Session, type SessionInfo, SessionTable } from './sessions.js';
+import { publicId, type Session, type SessionInfo, SessionTable } from './sessions.js';
 import {
   hashToken,
   initialTokenFile,
@@ -57,6 +66,7 @@ const VERIFIED_MAX = 32;
 export class AuthService implements Service {
   readonly name = 'auth';
   private tokens: Partial<Record<Role, StoredToken>> = {};
+  private configured: Partial<Record<Role, StoredToken>> | null = null;
   private epoch = '';
   private dir = '';
   private readonly verified = new Map<string, Role>();
@@ -164,7 +174,7 @@ export class AuthService implements Service {
 
   newSession(role: Role, address: string): { cookie: string; id: string; maxAgeS: number } {
     const { cookie, session } = this.sessions.create(role, address, this.epoch);
-    const id = session.key.slice(0, 16);
+    const id = publicId(session);
     this.auditLog.write({ event: 'login', ok: true, address, role, session: id });
     return { cookie, id, maxAgeS: this.o.session_hours * 3600 };
   }
@@ -172,7 +182,7 @@ export class AuthService implements Service {
   endSession(cookie: string, address: string): void {
     const s = this.sessions.end(cookie);
     if (!s) return;
-    const id = s.key.slice(0, 16);
+    const id = publicId(s);
     this.auditLog.write({ event: 'logout', address, session: id });
     this.endTracked((p) => p.session === id, 'logged out');
   }
@@ -279,31 +289,24 @@ export class AuthService implements Service {
         `auth: generated an access token; it is in ${where} (readable by this user only; removed at its first use). A new one: kvmr0ck passwd`,
       );
     } else if (first) {
-      this.initialPending = file !== null && readable(initialTokenFile(this.dir));
+      this.initialPending = file !== null && existsSync(initialTokenFile(this.dir));
       this.o.log.info(
         this.o.token
           ? 'auth: using the access token from the config (auth.token)'
           : `auth: using the access token kept in ${tokenFile(this.dir)} (a new one: kvmr0ck passwd)`,
       );
     }
+    // Config tokens are hashed once, so a check costs the same whatever the token's origin.
+    this.configured ??= {
+      admin: this.o.token ? hashToken(this.o.token) : undefined,
+      viewer: this.o.viewer_token ? hashToken(this.o.viewer_token) : undefined,
+    };
     this.tokens = {
-      admin: this.o.token ? this.configHash('admin', this.o.token) : file?.admin,
-      viewer: this.o.viewer_token ? this.configHash('viewer', this.o.viewer_token) : file?.viewer,
+      admin: this.configured.admin ?? file?.admin,
+      viewer: this.configured.viewer ?? file?.viewer,
     };
     const configured = `${this.o.token}\0${this.o.viewer_token}`;
     this.epoch = sha256(`${file?.epoch ?? ''}\0${configured}`).slice(0, 16);
-  }
-
-  private readonly configHashes = new Map<Role, StoredToken>();
-
-  /** Config tokens are hashed once, so checks cost the same whatever the token's origin. */
-  private configHash(role: Role, token: string): StoredToken {
-    let h = this.configHashes.get(role);
-    if (!h) {
-      h = hashToken(token);
-      this.configHashes.set(role, h);
-    }
-    return h;
   }
 
   /** The generated token's file goes once the owner has used it. */
@@ -324,8 +327,7 @@ export class AuthService implements Service {
   private stateDirWritable(): string {
     const dir = this.o.stateDir;
     try {
-      writePrivate(ensureDir(dir), path.join(dir, '.probe'), '');
-      rmSync(path.join(dir, '.probe'), { force: true });
+      accessSync(ensureDir(dir), constants.W_OK);
       return dir;
     } catch (err) {
       if (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM') throw err;
@@ -344,13 +346,4 @@ export class AuthService implements Service {
 function ensureDir(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
-}
-
-function readable(file: string): boolean {
-  try {
-    readFileSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import { type Role, sha256, writePrivate } from './token-store.js';
@@ -39,7 +39,8 @@ export interface SessionOptions {
  * /api/sessions, or when the token epoch changes (`kvmr0ck passwd`).
  */
 export class SessionTable {
-  private readonly byKey = new Map<string, Session>();
+  /** By public id (the first 16 hex digits of the key): what the API, WebSockets and revocation name. */
+  private readonly byId = new Map<string, Session>();
   private dirty = false;
 
   constructor(private readonly o: SessionOptions) {}
@@ -50,7 +51,7 @@ export class SessionTable {
 
   /** Loads the kept sessions of `epoch`; others (an older token) are dropped. */
   load(epoch: string): void {
-    this.byKey.clear();
+    this.byId.clear();
     let list: Session[] = [];
     try {
       list = JSON.parse(readFileSync(this.file, 'utf8')) as Session[];
@@ -59,9 +60,9 @@ export class SessionTable {
     }
     const t = this.o.now();
     for (const s of Array.isArray(list) ? list : []) {
-      if (s.epoch === epoch && this.alive(s, t)) this.byKey.set(s.key, s);
+      if (s.epoch === epoch && this.alive(s, t)) this.byId.set(publicId(s), s);
     }
-    this.dirty = list.length !== this.byKey.size;
+    this.dirty = list.length !== this.byId.size;
     this.flush();
   }
 
@@ -77,7 +78,7 @@ export class SessionTable {
       address,
       epoch,
     };
-    this.byKey.set(session.key, session);
+    this.byId.set(publicId(session), session);
     this.dirty = true;
     this.flush();
     return { cookie, session };
@@ -85,57 +86,49 @@ export class SessionTable {
 
   /** The live session for a cookie value, touched; null when unknown, expired or idle too long. */
   get(cookie: string): Session | null {
-    const s = this.byKey.get(sha256(cookie));
+    const key = sha256(cookie);
+    const s = this.byId.get(key.slice(0, 16));
+    // The whole hash must match: the id is only its first 64 bits.
+    if (!s || s.key !== key) return null;
+    return this.touch(publicId(s));
+  }
+
+  /**
+   * Marks use (a request, a WebSocket message) and returns the session while it lives. lastSeen
+   * reaches the file with the next flush (once a minute, and at stop): using it does no I/O.
+   */
+  touch(id: string): Session | null {
+    const s = this.byId.get(id);
     if (!s) return null;
     const t = this.o.now();
     if (!this.alive(s, t)) {
-      this.byKey.delete(s.key);
+      this.byId.delete(id);
       this.dirty = true;
       return null;
     }
-    // lastSeen reaches the file with the next flush (once a minute, at stop): a request does no I/O.
     s.lastSeen = t;
     this.dirty = true;
     return s;
   }
 
-  touch(key: string): void {
-    const s = this.byKey.get(key);
-    if (s) s.lastSeen = this.o.now();
-  }
-
-  has(key: string): boolean {
-    return this.byKey.has(key);
-  }
-
   end(cookie: string): Session | null {
-    return this.revoke(sha256(cookie).slice(0, 16));
+    const key = sha256(cookie);
+    return this.byId.get(key.slice(0, 16))?.key === key ? this.revoke(key.slice(0, 16)) : null;
   }
 
   /** Ends the session whose public id is `id`. */
   revoke(id: string): Session | null {
-    for (const s of this.byKey.values()) {
-      if (s.key.startsWith(id) && id.length >= 16) {
-        this.byKey.delete(s.key);
-        this.dirty = true;
-        this.flush();
-        return s;
-      }
-    }
-    return null;
-  }
-
-  /** Ends every session (a new token). */
-  clear(): void {
-    this.byKey.clear();
+    const s = this.byId.get(id);
+    if (!s) return null;
+    this.byId.delete(id);
     this.dirty = true;
-    rmSync(this.file, { force: true });
-    this.dirty = false;
+    this.flush();
+    return s;
   }
 
   list(): SessionInfo[] {
     const t = this.o.now();
-    return [...this.byKey.values()]
+    return [...this.byId.values()]
       .filter((s) => this.alive(s, t))
       .map((s) => ({
         id: publicId(s),
@@ -151,7 +144,7 @@ export class SessionTable {
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    writePrivate(this.o.stateDir, this.file, JSON.stringify([...this.byKey.values()]));
+    writePrivate(this.o.stateDir, this.file, JSON.stringify([...this.byId.values()]));
   }
 
   private alive(s: Session, t: number): boolean {

@@ -1,20 +1,10 @@
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode } from '../core/errors.js';
 
 export type Role = 'admin' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'viewer'];
 
 /** Stored form of one token: scrypt hash and salt only, never the token itself. */
 export interface StoredToken {
@@ -111,8 +101,4 @@ export function writePrivate(dir: string, file: string, text: string): void {
     if (owner.uid !== 0) chownSync(tmp, owner.uid, owner.gid);
   }
   renameSync(tmp, file);
-}
-
-export function exists(file: string): boolean {
-  return existsSync(file);
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, Principal } from '../auth/service.js';
+import { publicId } from '../auth/sessions.js';
 import { KvmError } from '../core/errors.js';
 import type { HostGuard } from './hosts.js';
 
@@ -126,7 +127,7 @@ export function authHook(app: FastifyInstance, o: GuardOptions): void {
         req.principal = {
           kind: 'session',
           role: auth.effectiveRole(session.role),
-          session: session.key.slice(0, 16),
+          session: publicId(session),
         };
         checkForgery(req, 'session');
       }

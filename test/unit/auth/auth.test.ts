@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FailureLimiter } from '../../../src/auth/limiter.js';
-import { SessionTable } from '../../../src/auth/sessions.js';
+import { publicId, SessionTable } from '../../../src/auth/sessions.js';
 import { readTokens, writeToken } from '../../../src/auth/token-store.js';
 import { boardNames, HostGuard } from '../../../src/http/hosts.js';
 
@@ -64,6 +64,23 @@ describe('SessionTable', () => {
       s.get(busy);
     }
     expect(s.get(busy)).toBeNull();
+  });
+
+  it('stays alive while only its WebSocket is used (touched by public id), and ends only by its own cookie', () => {
+    let t = 1_000_000;
+    const s = table(() => t);
+    s.load('e1');
+    const { cookie, session } = s.create('admin', '10.0.0.1', 'e1');
+    const id = publicId(session);
+    // Two hours of panel activity with no HTTP request: the idle limit is one hour.
+    for (let m = 0; m < 120; m++) {
+      t += 60_000;
+      expect(s.touch(id), `minute ${m}`).not.toBeNull();
+    }
+    expect(s.get(cookie)).not.toBeNull();
+    expect(s.end('another-cookie')).toBeNull();
+    expect(s.end(cookie)?.key).toBe(session.key);
+    expect(s.get(cookie)).toBeNull();
   });
 
   it('survives a restart in a 0600 file that holds no cookie, and drops sessions of another epoch', () => {
