@@ -1,5 +1,4 @@
 import type { Server as HttpsServer } from 'node:https';
-import { networkInterfaces } from 'node:os';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { AuthService } from './auth/service.js';
@@ -19,7 +18,7 @@ import { createHidSink } from './hid/sinks.js';
 import type { HidSink } from './hid/types.js';
 import { apiRoutes } from './http/api.js';
 import { authHook, loginRoutes } from './http/auth.js';
-import { boardNames, HostGuard } from './http/hosts.js';
+import { boardAddresses, boardNames, HostGuard } from './http/hosts.js';
 import { macroRoutes } from './http/macros.js';
 import { metricsRoutes } from './http/metrics.js';
 import { panelRoutes } from './http/panel.js';
@@ -237,16 +236,10 @@ export async function createApp(o: AppOptions): Promise<App> {
   function urls(): string[] {
     if (!address) return [];
     const host = config.server.host;
-    const hosts = host === '0.0.0.0' || host === '::' ? ['localhost', ...externalAddresses()] : [host];
+    const hosts =
+      host === '0.0.0.0' || host === '::' ? ['localhost', ...boardAddresses('external-ipv4')] : [host];
     return hosts.map(
       (h) => `${tls ? 'https' : 'http'}://${h.includes(':') ? `[${h}]` : h}:${address!.port}/`,
     );
   }
-}
-
-function externalAddresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((i) => i && !i.internal && i.family === 'IPv4')
-    .map((i) => i!.address);
 }

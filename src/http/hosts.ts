@@ -14,12 +14,15 @@ export function boardNames(
   return [...names].map(normalise).filter((n) => n !== '');
 }
 
-/** The board's IPv4 and IPv6 addresses, loopback included. */
-export function boardAddresses(): string[] {
+/**
+ * The board's addresses: all of them, loopback and IPv6 included (certificate names), or only the
+ * IPv4 ones other machines can reach (the URLs the start-up log shows).
+ */
+export function boardAddresses(which: 'all' | 'external-ipv4' = 'all'): string[] {
   return Object.values(networkInterfaces())
     .flat()
-    .filter((i) => i !== undefined)
-    .map((i) => i.address);
+    .filter((i) => i !== undefined && (which === 'all' || (!i.internal && i.family === 'IPv4')))
+    .map((i) => i!.address);
 }
 
 /**

@@ -34,12 +34,8 @@ export async function loadTls(cfg: ServerConfig, stateDir: string, log: Logger):
   if (!existsSync(cert) || !existsSync(key)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const names = boardNames(cfg);
-    const san = [
-      ...names.map((n) => `DNS:${n}`),
-      ...new Set(boardAddresses().filter((a) => isIP(a) && !a.includes('%'))).values(),
-    ]
-      .map((x) => (x.startsWith('DNS:') ? x : `IP:${x}`))
-      .join(',');
+    const addresses = new Set(boardAddresses().filter((a) => isIP(a) !== 0 && !a.includes('%')));
+    const san = [...names.map((n) => `DNS:${n}`), ...[...addresses].map((a) => `IP:${a}`)].join(',');
     try {
       // openssl (Debian's `openssl`, present on every board image) rather than a JavaScript X.509
       // library: one command, an EC P-256 key, and the subjectAltName browsers require.
