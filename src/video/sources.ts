@@ -36,7 +36,9 @@ export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> 
     );
     return testPattern();
   }
+  // Loaded only for a real device: they bind libc through koffi.
   const { V4l2Source } = await import('./v4l2/source.js');
+  const { openV4l2Device } = await import('./v4l2/device.js');
   return new V4l2Source({
     device: v.device,
     format: v.format,
@@ -47,6 +49,7 @@ export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> 
     buffers: v.buffers,
     edidFile: v.edid,
     range: v.range,
+    devices: openV4l2Device,
     clock: deps.clock,
     log: deps.log.child({ component: 'v4l2' }),
   });

@@ -1,61 +1,20 @@
 import koffi from 'koffi';
-import type { PixelFormat, SampleRange } from '../types.js';
+import type { SampleRange } from '../types.js';
 import * as A from './abi.js';
-import { ERRNO, type Libc, loadLibc, MAP_SHARED, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE } from './libc.js';
+import {
+  type CaptureDevice,
+  type CaptureDeviceFactory,
+  type Dequeued,
+  type DeviceInfo,
+  ERRNO,
+  FOURCC_FORMAT,
+  type NegotiatedFormat,
+  type Timings,
+  V4l2Error,
+} from './capture-device.js';
+import { type Libc, loadLibc, MAP_SHARED, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE } from './libc.js';
 
-/** A failed ioctl, with the errno name (ENOLINK, ENODEV, EAGAIN, ...) to branch on. */
-export class V4l2Error extends Error {
-  constructor(
-    readonly op: string,
-    readonly errno: number,
-  ) {
-    super(`${op}: ${ERRNO[errno] ?? `errno ${errno}`}`);
-    this.name = 'V4l2Error';
-  }
-  get code(): string {
-    return ERRNO[this.errno] ?? `E${this.errno}`;
-  }
-}
-
-export interface Timings {
-  width: number;
-  height: number;
-  interlaced: boolean;
-  fps: number;
-  /** The raw struct, to hand back to S_DV_TIMINGS unchanged. */
-  raw: Buffer;
-}
-
-export interface NegotiatedFormat {
-  fourcc: string;
-  format: PixelFormat;
-  width: number;
-  height: number;
-  /** Bytes per line of each memory plane (or of Y, then chroma, for single-buffer formats). */
-  strides: number[];
-  /** Memory planes per buffer: 1 single-planar, 2+ for NV12M and friends. */
-  memPlanes: number;
-  /** From the driver's `quantization` (V4L2_QUANTIZATION_*). */
-  range: SampleRange;
-}
-
-/** V4L2 fourcc → the pipeline's pixel format. Multi-planar variants (NM12) map to their layout. */
-export const FOURCC_FORMAT: Record<string, PixelFormat> = {
-  UYVY: 'UYVY',
-  YUYV: 'YUYV',
-  NV12: 'NV12',
-  NM12: 'NV12',
-  NV21: 'NV21',
-  NM21: 'NV21',
-  NV16: 'NV16',
-  NM16: 'NV16',
-  NV61: 'NV61',
-  NM61: 'NV61',
-  YU12: 'I420',
-  '422P': 'I422',
-  MJPG: 'MJPEG',
-  JPEG: 'MJPEG',
-};
+export { V4l2Error } from './capture-device.js';
 
 export interface MappedBuffer {
   index: number;
@@ -63,16 +22,18 @@ export interface MappedBuffer {
 }
 
 /** One open capture device: thin, synchronous wrappers over the ioctls (all non-blocking). */
-export class V4l2Device {
-  private readonly c: Libc;
+export class V4l2Device implements CaptureDevice {
   fd = -1;
   multiplanar = false;
   bufType = A.V4L2_BUF_TYPE_VIDEO_CAPTURE;
   buffers: MappedBuffer[] = [];
   private planesScratch: Buffer | null = null;
 
-  constructor(readonly path: string) {
-    this.c = loadLibc();
+  constructor(readonly path: string) {}
+
+  /** libc is bound on first use (loadLibc caches it), so constructing a device does nothing. */
+  private get c(): Libc {
+    return loadLibc();
   }
 
   open(): void {
@@ -90,7 +51,7 @@ export class V4l2Device {
     if (this.c.ioctl(this.fd, req, arg) < 0) throw new V4l2Error(name, this.c.errno());
   }
 
-  querycap(): { driver: string; card: string; multiplanar: boolean; streaming: boolean } {
+  querycap(): DeviceInfo {
     const b = Buffer.alloc(koffi.sizeof(A.v4l2_capability));
     this.ioctl('VIDIOC_QUERYCAP', A.VIDIOC.QUERYCAP, b);
     const cap = koffi.decode(b, A.v4l2_capability) as {
@@ -241,7 +202,7 @@ export class V4l2Device {
       const planes = this.planeInfo(b, memPlanes).map(({ length, offset }) => {
         const addr = this.c.mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, this.fd, offset);
         if (this.c.MAP_FAILED(addr)) throw new V4l2Error('mmap', this.c.errno());
-        // A view straight onto the driver's buffer: frames are never copied on the way to the encoder.
+        // A view straight onto the driver's buffer: the encoder reads the frame where it was captured.
         return { addr, length, view: new Uint8Array(koffi.view(addr, length) as ArrayBuffer) };
       });
       this.buffers.push({ index, planes });
@@ -285,7 +246,7 @@ export class V4l2Device {
   }
 
   /** A filled buffer, or null when none is ready (EAGAIN). */
-  dequeue(memPlanes: number): { index: number; bytesused: number[]; sequence: number } | null {
+  dequeue(memPlanes: number): Dequeued | null {
     const b = this.bufferStruct(0);
     if (this.c.ioctl(this.fd, A.VIDIOC.DQBUF, b) < 0) {
       const e = this.c.errno();
@@ -323,6 +284,9 @@ export class V4l2Device {
     return this.c.pollAsync(this.fd, events, timeoutMs);
   }
 }
+
+/** The real device factory, handed to the source by the composition root. */
+export const openV4l2Device: CaptureDeviceFactory = (path) => new V4l2Device(path);
 
 /**
  * What range the samples are in. V4L2 "Colorspaces": V4L2_QUANTIZATION_DEFAULT means limited

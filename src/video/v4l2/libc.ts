@@ -9,10 +9,6 @@ export const O_NONBLOCK = 0o4000;
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
-export const POLLIN = 0x1;
-export const POLLPRI = 0x2;
-export const POLLERR = 0x8;
-export const POLLHUP = 0x10;
 
 export interface Libc {
   open(path: string, flags: number): number;
@@ -59,20 +55,3 @@ export function loadLibc(): Libc {
   };
   return libc;
 }
-
-/** errno numbers (asm-generic/errno-base.h, errno.h) that V4L2 capture meets. */
-export const ERRNO: Record<number, string> = {
-  1: 'EPERM',
-  2: 'ENOENT',
-  5: 'EIO',
-  11: 'EAGAIN',
-  13: 'EACCES',
-  16: 'EBUSY',
-  19: 'ENODEV',
-  22: 'EINVAL',
-  25: 'ENOTTY',
-  34: 'ERANGE',
-  61: 'ENODATA',
-  67: 'ENOLINK',
-  37: 'ENOLCK',
-};

@@ -1,11 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { type Logger, OnceLogger } from '../../core/log.js';
 import type { Frame, FrameConsumer, FrameSource, SampleRange, SourceStatus } from '../types.js';
+import {
+  type CaptureDevice,
+  type CaptureDeviceFactory,
+  type Dequeued,
+  type NegotiatedFormat,
+  POLLERR,
+  POLLIN,
+  POLLPRI,
+  V4l2Error,
+} from './capture-device.js';
 import { chooseFormat } from './choose.js';
-import { type NegotiatedFormat, V4l2Device, V4l2Error } from './device.js';
-import { POLLERR, POLLIN, POLLPRI } from './libc.js';
 
 export interface V4l2SourceOptions {
   device: string;
@@ -21,9 +29,21 @@ export interface V4l2SourceOptions {
   edidFile: string;
   /** `auto`: what the driver reports; otherwise this range (video.range). */
   range?: 'auto' | SampleRange;
+  /** Makes the device for `device` (device.ts's openV4l2Device; a fake in tests). */
+  devices: CaptureDeviceFactory;
   clock: Clock;
   log: Logger;
 }
+
+/** Back-off between tries: doubles from the first, up to the cap for no signal or for other faults. */
+export const BACKOFF_MS = { first: 250, noSignalCap: 1000, faultCap: 5000 };
+
+/**
+ * How long a renegotiation waits for frames still out (being encoded) before opening the device
+ * again. Their buffers stay mapped until they return either way; waiting spares the new session
+ * an EBUSY from a driver whose old buffers still exist. A frame held longer is a leak elsewhere.
+ */
+export const DRAIN_MS = 2000;
 
 /** Why there is no picture, in words for the state and the no-signal screen. */
 const NO_SIGNAL: Record<string, string> = {
@@ -44,11 +64,17 @@ export class V4l2Source implements FrameSource {
   private running = false;
   private idle = false;
   private loop: Promise<void> | null = null;
-  private dev: V4l2Device | null = null;
+  private dev: CaptureDevice | null = null;
   private generation = 0;
   private edidLoaded = false;
-  private readonly outstanding = new Map<V4l2Device, number>();
-  private readonly closing = new Set<V4l2Device>();
+  /** Frames delivered and not yet released, per device (a closed device's count runs down). */
+  private readonly outstanding = new Map<CaptureDevice, number>();
+  /** Devices closed while frames were out: unmapped when the last one comes back. */
+  private readonly closing = new Set<CaptureDevice>();
+  /** Pauses to end early when a frame comes back or the source stops. */
+  private readonly waiters = new Set<() => void>();
+  /** Whether the current session got as far as streaming (then the back-off starts over). */
+  private streamed = false;
   private maxFps = 0;
   private readonly faultLog = new OnceLogger(60_000);
 
@@ -65,6 +91,7 @@ export class V4l2Source implements FrameSource {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake();
     await this.loop;
     this.consumer = null;
   }
@@ -82,11 +109,11 @@ export class V4l2Source implements FrameSource {
   }
 
   private async run(): Promise<void> {
-    let backoff = 250;
+    let backoff = BACKOFF_MS.first;
     while (this.running) {
+      let delay = 0;
       try {
         await this.session();
-        backoff = 250;
       } catch (err) {
         const code = err instanceof V4l2Error ? err.code : '';
         const gone = code === 'ENOENT' || code === 'ENODEV';
@@ -96,15 +123,42 @@ export class V4l2Source implements FrameSource {
         if (this.faultLog.shouldLog(reason))
           this.o.log.warn({ device: this.o.device, err: errorMessage(err) }, `video: ${reason}`);
         this.status({ signal: false, reason });
+        // A fault after streaming starts the back-off over; faults in a row double it.
+        if (this.streamed) backoff = BACKOFF_MS.first;
+        delay = backoff;
+        backoff = Math.min(backoff * 2, NO_SIGNAL[code] ? BACKOFF_MS.noSignalCap : BACKOFF_MS.faultCap);
+      } finally {
         // Let go of a vanished device at once: while its buffers are mapped the kernel keeps its
         // node number, and the device coming back would appear under another /dev/videoN.
         this.closeDevice();
-        await this.o.clock.sleep(backoff);
-        backoff = Math.min(backoff * 2, NO_SIGNAL[code] ? 1000 : 5000);
-      } finally {
-        this.closeDevice();
       }
+      // Before opening again: the back-off, and the frames still out coming home (bounded).
+      await Promise.all([
+        this.pause(delay, () => false),
+        this.pause(DRAIN_MS, () => this.closing.size === 0),
+      ]);
     }
+  }
+
+  /** Resolves after `ms`, or sooner once the source stops or `done()` holds when woken. */
+  private pause(ms: number, done: () => boolean): Promise<void> {
+    if (ms <= 0 || !this.running || done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        timer.cancel();
+        this.waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (!this.running || done()) finish();
+      };
+      const timer = this.o.clock.setTimeout(finish, ms);
+      this.waiters.add(check);
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
   }
 
   private closeDevice(): void {
@@ -124,19 +178,20 @@ export class V4l2Source implements FrameSource {
     } else this.closing.add(dev);
   }
 
-  private frameDone(dev: V4l2Device): void {
+  private frameDone(dev: CaptureDevice): void {
     const n = (this.outstanding.get(dev) ?? 1) - 1;
     this.outstanding.set(dev, n);
     if (n === 0 && this.closing.delete(dev)) {
       this.outstanding.delete(dev);
       dev.close();
+      this.wake();
     }
   }
 
   /** One open-negotiate-stream cycle; returns to renegotiate (source change), throws on faults. */
   private async session(): Promise<void> {
-    if (!existsSync(this.o.device)) throw new V4l2Error(`open ${this.o.device}`, 2);
-    const dev = new V4l2Device(this.o.device);
+    this.streamed = false;
+    const dev = this.o.devices(this.o.device);
     this.dev = dev;
     dev.open();
     const cap = dev.querycap();
@@ -180,6 +235,7 @@ export class V4l2Source implements FrameSource {
         : negotiated;
     dev.allocate(this.o.buffers, fmt.memPlanes);
     dev.streamOn();
+    this.streamed = true;
     this.faultLog.reset();
     this.o.log.info(
       `video: capturing ${fmt.width}x${fmt.height}${hasTimings ? ` @ ${fps} Hz` : ''} ${fmt.fourcc}${fmt.format === 'MJPEG' ? '' : ` (${fmt.range} range)`} from ${cap.card} (${cap.driver}${cap.multiplanar ? ', multi-planar' : ''}): ${choice.why}`,
@@ -196,7 +252,7 @@ export class V4l2Source implements FrameSource {
     await this.stream(dev, fmt);
   }
 
-  private loadEdid(dev: V4l2Device): void {
+  private loadEdid(dev: CaptureDevice): void {
     const text = readFileSync(this.o.edidFile);
     // Hex text (as shipped in config/edid/) or a binary .bin file.
     const hex = text
@@ -213,7 +269,7 @@ export class V4l2Source implements FrameSource {
     this.o.log.info(`video: loaded EDID ${this.o.edidFile} (${edid.length / 128} blocks)`);
   }
 
-  private async stream(dev: V4l2Device, fmt: NegotiatedFormat): Promise<void> {
+  private async stream(dev: CaptureDevice, fmt: NegotiatedFormat): Promise<void> {
     const gen = this.generation;
     let lastDelivered = -Infinity;
     while (this.running) {
@@ -239,13 +295,7 @@ export class V4l2Source implements FrameSource {
     }
   }
 
-  private deliver(
-    dev: V4l2Device,
-    fmt: NegotiatedFormat,
-    got: { index: number; bytesused: number[]; sequence: number },
-    now: number,
-    gen: number,
-  ): void {
+  private deliver(dev: CaptureDevice, fmt: NegotiatedFormat, got: Dequeued, now: number, gen: number): void {
     const buf = dev.buffers[got.index]!;
     let released = false;
     const frame: Frame = {
