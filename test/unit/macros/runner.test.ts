@@ -1,7 +1,9 @@
 import { createSocket } from 'node:dgram';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import type { FakeClock } from '../../../src/core/clock.js';
 import type { StreamHub } from '../../../src/video/stream-hub.js';
+import { until } from '../../helpers/wait.js';
 import { makeMacros } from './helpers.js';
 
 const UP = 'keyboard: 00 00 00 00 00 00 00 00';
@@ -12,6 +14,18 @@ async function publishScreen(hub: StreamHub, background: { r: number; g: number;
     .jpeg()
     .toBuffer();
   hub.publish({ jpeg, width: 160, height: 90, sequence: 0, capturedAt: 0, encodedAt: 0, synthetic: false });
+}
+
+/**
+ * Moves the fake clock `steps` times by `stepMs`, each time only once the macro waits on it (a
+ * timer is pending): screen comparisons decode JPEGs on libuv's thread pool, in real time, between
+ * its timers. Stops early once `done()` holds.
+ */
+async function drive(clock: FakeClock, steps: number, stepMs: number, done: () => boolean = () => false) {
+  for (let i = 0; i < steps && !done(); i++) {
+    await until(() => clock.pending() > 0 || done(), 10_000, 'the macro to wait on the clock');
+    await clock.advance(stepMs);
+  }
 }
 
 describe('macro runner (recording sink, fake clock)', () => {
@@ -137,17 +151,10 @@ describe('macro runner (recording sink, fake clock)', () => {
     await publish(0);
     t.take();
     const ticket = await t.macros.run('bios', {}, { origin: 'test' });
-    // Screen comparison decodes JPEGs on libuv's thread pool (real time): let it run between ticks.
-    const drive = async (ms: number) => {
-      for (let i = 0; i < ms / 50; i++) {
-        await t.clock.advance(50);
-        await new Promise((r) => setTimeout(r, 3));
-      }
-    };
     // POST: the picture changes every 250 ms for 3 s.
     for (let i = 0; i < 12; i++) {
       await publish((i * 40) % 250);
-      await drive(250);
+      await drive(t.clock, 5, 50);
     }
     expect(t.store.get().macro.running).toBe('bios');
     // Setup screen: the same picture from now on; the macro stops after ~1 s of stillness.
@@ -156,7 +163,7 @@ describe('macro runner (recording sink, fake clock)', () => {
     void ticket.done.then(() => {
       finished = true;
     });
-    for (let i = 0; i < 60 && !finished; i++) await drive(100);
+    await drive(t.clock, 120, 50, () => finished);
     await ticket.done;
     const taps = t.take().filter((r) => r.includes('4c')).length;
     expect(taps).toBeGreaterThan(5);
@@ -188,8 +195,7 @@ describe('macro runner (recording sink, fake clock)', () => {
         changed = true;
         await publish(200);
       } else await publish(changed ? 200 : 0);
-      await t.clock.advance(100);
-      await new Promise((r) => setTimeout(r, 3));
+      await drive(t.clock, 1, 100, () => finished);
     }
     await ticket.done;
     expect(tapAt.b! - tapAt.a!).toBeGreaterThanOrEqual(2000);
@@ -278,20 +284,14 @@ describe('macro steps on the screen and the mouse', () => {
     await publish(false);
     t.take();
     const ticket = await t.macros.run('login', {}, { origin: 'test' });
-    const drive = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        await t.clock.advance(100);
-        await new Promise((r) => setTimeout(r, 3));
-      }
-    };
-    await drive(10);
+    await drive(t.clock, 10, 100);
     expect(t.take().filter((r) => r.includes(' 28 '))).toHaveLength(0); // no Enter yet
     await publish(true);
     let done = false;
     void ticket.done.then(() => {
       done = true;
     });
-    for (let i = 0; i < 40 && !done; i++) await drive(2);
+    await drive(t.clock, 80, 100, () => done);
     await ticket.done;
     expect(t.take().filter((r) => r.includes(' 28 '))).toHaveLength(1); // Enter (usage 0x28) once
   });
