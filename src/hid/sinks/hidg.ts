@@ -157,8 +157,8 @@ export class HidgSink implements HidSink {
   /** Writes one typed stream, paced by the host; the device queue waits for it. */
   private async runStream(dev: Dev, s: NonNullable<Pending['stream']>): Promise<PaceResult> {
     if (dev.fd === null) throw new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error}`);
-    const { signal, gapMs, noticeMs, stallMs } = s.opts;
-    const job = { reports: s.reports, gapMs, noticeMs, stallMs }; // plain data: it may go to a worker
+    const { signal, gapMs, noticeMs, stallMs, trace } = s.opts;
+    const job = { reports: s.reports, gapMs, noticeMs, stallMs, trace }; // plain data: it may go to a worker
     const run = this.pacer.run(dev.fd, dev.path, job, stepListener(s.opts));
     dev.running = run;
     const onAbort = () => run.cancel();

@@ -24,7 +24,9 @@ parentPort?.on('message', async (m: PaceWorkerRequest) => {
   const ctl = new Int32Array(m.ctl);
   let toldAt = 0;
   const result = await runPace(m.job, {
-    now: () => performance.now(),
+    // CLOCK_MONOTONIC itself (not since this thread started), so a trace lines up with the
+    // kernel's own timestamps (usbmon stamps with ktime_get_ts64).
+    now: () => Number(process.hrtime.bigint()) / 1e6,
     cancelled: () => Atomics.load(ctl, 0) !== 0,
     write: (r) => tryWrite(fsDeviceIo, m.fd, r, m.path),
     sleep: (ms) => {

@@ -24,6 +24,8 @@ export interface PaceJob {
    * the end, and every written report counts as taken.
    */
   takenOnWrite?: boolean;
+  /** Record every accepted write in `PaceResult.trace` (a debug aid: the lab lines it up with usbmon). */
+  trace?: boolean;
 }
 
 export type WriteResult = 'ok' | 'again' | { code: 'HID_OFFLINE' | 'HID_WRITE_FAILED'; message: string };
@@ -34,6 +36,13 @@ export type PaceStep =
   | { op: 'waiting'; on: boolean }
   | { op: 'taken'; n: number };
 
+/**
+ * One report the gadget accepted: its index in the job (`reports.length` for the confirming
+ * all-up), when it was first offered and when a write took it (the pacer's monotonic ms), and how
+ * many writes before that one the gadget refused with EAGAIN.
+ */
+export type WriteTrace = [index: number, offeredMs: number, acceptedMs: number, again: number];
+
 export interface PaceResult {
   outcome: 'done' | 'cancelled' | 'stalled' | 'failed';
   /** Reports of the job the host is known to have taken (a prefix of the job). */
@@ -42,6 +51,8 @@ export interface PaceResult {
   written: number;
   code?: string;
   message?: string;
+  /** With `PaceJob.trace`: every accepted write, in order. */
+  trace?: WriteTrace[];
 }
 
 /** While the host is slow the next write is retried after 1 ms, and after 10 ms once it has been slow for 50 ms. */
@@ -61,16 +72,19 @@ export function* pace(
 ): Generator<PaceStep, PaceResult, WriteResult | undefined> {
   let written = 0;
   let waiting = false;
+  const trace: WriteTrace[] | undefined = job.trace ? [] : undefined;
   const taken = () => (job.takenOnWrite ? written : Math.max(0, written - 1));
   /** Offers one report until the gadget takes it; null when it did, else why not. */
   function* offer(
+    index: number,
     report: Uint8Array,
     stopOnCancel: boolean,
   ): Generator<PaceStep, Omit<PaceResult, 'taken' | 'written'> | null, WriteResult | undefined> {
     const since = now();
-    for (;;) {
+    for (let again = 0; ; again++) {
       const r = yield { op: 'write', report };
       if (r === 'ok') {
+        trace?.push([index, since, now(), again]);
         if (waiting) {
           waiting = false;
           yield { op: 'waiting', on: false };
@@ -94,22 +108,27 @@ export function* pace(
       if (stopOnCancel && cancelled()) return { outcome: 'cancelled' };
     }
   }
-  for (const report of job.reports) {
+  for (const [i, report] of job.reports.entries()) {
     if (cancelled()) break;
-    const err = yield* offer(report, true);
+    const err = yield* offer(i, report, true);
     if (err?.outcome === 'cancelled') break;
-    if (err) return { ...err, taken: taken(), written };
+    if (err) return { ...err, taken: taken(), written, trace };
     written++;
     yield { op: 'taken', n: taken() };
     if (job.gapMs > 0) yield { op: 'sleep', ms: job.gapMs };
   }
   const wasCancelled = written < job.reports.length;
-  if (job.takenOnWrite && !wasCancelled) return { outcome: 'done', taken: written, written };
+  if (job.takenOnWrite && !wasCancelled) return { outcome: 'done', taken: written, written, trace };
   // A duplicate all-up: changes nothing on the host, and its acceptance proves the host took
   // the job's last report (after a cancel, it is the release of whatever was down).
-  const err = yield* offer(ALL_UP, false);
-  if (err) return { ...err, taken: taken(), written };
-  const result: PaceResult = { outcome: wasCancelled ? 'cancelled' : 'done', taken: written, written };
+  const err = yield* offer(job.reports.length, ALL_UP, false);
+  if (err) return { ...err, taken: taken(), written, trace };
+  const result: PaceResult = {
+    outcome: wasCancelled ? 'cancelled' : 'done',
+    taken: written,
+    written,
+    trace,
+  };
   yield { op: 'taken', n: written };
   return result;
 }
