@@ -33,15 +33,25 @@ export type WriteResult = 'ok' | 'again' | { code: 'HID_OFFLINE' | 'HID_WRITE_FA
 export type PaceStep =
   | { op: 'write'; report: Uint8Array }
   | { op: 'sleep'; ms: number }
+  /** Wait until the gadget can take a report (the host took the held one), at most `ms`. */
+  | { op: 'wait'; ms: number }
   | { op: 'waiting'; on: boolean }
   | { op: 'taken'; n: number };
 
 /**
  * One report the gadget accepted: its index in the job (`reports.length` for the confirming
- * all-up), when it was first offered and when a write took it (the pacer's monotonic ms), and how
- * many writes before that one the gadget refused with EAGAIN.
+ * all-up), when it was first offered and when a write took it (the pacer's monotonic ms), how
+ * many writes before that one the gadget refused with EAGAIN, and when the last of those returned
+ * (−1 if none). A long time from the last refusal to the acceptance means the pacer itself did
+ * not run (a 1 ms sleep that took longer); many refusals mean the host did not poll.
  */
-export type WriteTrace = [index: number, offeredMs: number, acceptedMs: number, again: number];
+export type WriteTrace = [
+  index: number,
+  offeredMs: number,
+  acceptedMs: number,
+  again: number,
+  lastAgainMs: number,
+];
 
 export interface PaceResult {
   outcome: 'done' | 'cancelled' | 'stalled' | 'failed';
@@ -81,10 +91,11 @@ export function* pace(
     stopOnCancel: boolean,
   ): Generator<PaceStep, Omit<PaceResult, 'taken' | 'written'> | null, WriteResult | undefined> {
     const since = now();
+    let refusedAt = -1;
     for (let again = 0; ; again++) {
       const r = yield { op: 'write', report };
       if (r === 'ok') {
-        trace?.push([index, since, now(), again]);
+        trace?.push([index, since, now(), again, refusedAt]);
         if (waiting) {
           waiting = false;
           yield { op: 'waiting', on: false };
@@ -92,7 +103,8 @@ export function* pace(
         return null;
       }
       if (r !== 'again') return { outcome: 'failed', code: r?.code, message: r?.message };
-      const waited = now() - since;
+      refusedAt = now();
+      const waited = refusedAt - since;
       if (waited >= job.stallMs) {
         return {
           outcome: 'stalled',
@@ -104,7 +116,7 @@ export function* pace(
         waiting = true;
         yield { op: 'waiting', on: true };
       }
-      yield { op: 'sleep', ms: waited < SLOW_AFTER_MS ? FAST_RETRY_MS : SLOW_RETRY_MS };
+      yield { op: 'wait', ms: waited < SLOW_AFTER_MS ? FAST_RETRY_MS : SLOW_RETRY_MS };
       if (stopOnCancel && cancelled()) return { outcome: 'cancelled' };
     }
   }
@@ -135,7 +147,9 @@ export function* pace(
 
 /**
  * Runs `pace`. On an event loop `sleep` returns a timer's promise, so other work goes on; in a
- * worker thread it blocks (Atomics.wait) and returns early on cancel.
+ * worker thread it blocks (Atomics.wait) and returns early on cancel. `waitWritable`, when given,
+ * waits for the device to take a write (poll(2) POLLOUT) and returns as soon as it can, so the
+ * next report follows the host's poll at once instead of on the next retry; else `sleep`.
  */
 export async function runPace(
   job: PaceJob,
@@ -144,6 +158,7 @@ export async function runPace(
     cancelled(): boolean;
     write(r: Uint8Array): WriteResult;
     sleep(ms: number): Promise<void> | undefined;
+    waitWritable?(ms: number): Promise<void> | undefined;
     tell(step: PaceStep): void;
   },
 ): Promise<PaceResult> {
@@ -156,6 +171,7 @@ export async function runPace(
     const step = s.value;
     if (step.op === 'write') input = io.write(step.report);
     else if (step.op === 'sleep') await io.sleep(step.ms);
+    else if (step.op === 'wait') await (io.waitWritable ? io.waitWritable(step.ms) : io.sleep(step.ms));
     else io.tell(step);
   }
 }

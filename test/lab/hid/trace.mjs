@@ -24,7 +24,7 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
  */
 export function lineUp(reports, trace, taken) {
   const all = [...reports, new Uint8Array(8)];
-  const acc = new Map(trace.map(([i, off, at, again]) => [i, { off, at, again }]));
+  const acc = new Map(trace.map(([i, off, at, again, last]) => [i, { off, at, again, last }]));
   let j = taken.findIndex((t) => same(t.report, all[0]));
   const host = [];
   const lost = [];
@@ -58,15 +58,21 @@ export function lineUp(reports, trace, taken) {
       nextHostUs: host[i + 1] ?? null,
     };
   };
-  // From the worker's acceptance of a report to the host taking it; and the worker's own delay
-  // from one acceptance to the next offer (0 when it writes the next report at once).
+  // From the worker's acceptance of a report to the host taking it; the worker's own delay from
+  // one acceptance to the next offer (0 when it writes the next report at once); and the longest
+  // the worker was away between a refused write and the next try (a 1 ms sleep, when it runs).
   let hostLagMax = { us: -1 };
   let ourGapMax = { us: -1 };
+  let ourRetryMax = { us: -1 };
   for (let i = 0; i < all.length; i++) {
     const a = acc.get(i);
     if (a && host[i] !== undefined) {
       const us = diffUs(stampUs(a.at), host[i]);
       if (us > hostLagMax.us) hostLagMax = { us, index: i };
+    }
+    if (a?.again) {
+      const us = Math.round((a.at - a.last) * 1000);
+      if (us > ourRetryMax.us) ourRetryMax = { us, index: i };
     }
     const p = acc.get(i - 1);
     if (a && p) {
@@ -98,7 +104,7 @@ export function lineUp(reports, trace, taken) {
       }
     }
   }
-  return { lost: lost.map(describe), extra, hostLagMax, ourGapMax, hold };
+  return { lost: lost.map(describe), extra, hostLagMax, ourGapMax, ourRetryMax, hold };
 }
 
 /**

@@ -147,7 +147,7 @@ function reportTrace(label, jobs, taken) {
   for (const { reports, trace } of jobs) {
     const t = lineUp(reports, trace, taken);
     console.log(
-      `# trace (${label}): ${reports.length} reports, ${trace.length} accepted by the gadget; lost on the host: ${t.lost.length}; extra on the host: ${t.extra.length}; longest worker acceptance → host take ${(t.hostLagMax.us / 1000).toFixed(1)} ms (report ${t.hostLagMax.index}); longest worker delay from one acceptance to offering the next ${(t.ourGapMax.us / 1000).toFixed(1)} ms (report ${t.ourGapMax.index})`,
+      `# trace (${label}): ${reports.length} reports, ${trace.length} accepted by the gadget; lost on the host: ${t.lost.length}; extra on the host: ${t.extra.length}; longest worker acceptance → host take ${(t.hostLagMax.us / 1000).toFixed(1)} ms (report ${t.hostLagMax.index}); longest worker delay from one acceptance to offering the next ${(t.ourGapMax.us / 1000).toFixed(1)} ms (report ${t.ourGapMax.index}), from a refused write to the next try ${(t.ourRetryMax.us / 1000).toFixed(1)} ms (report ${t.ourRetryMax.index})`,
     );
     for (const l of t.lost.slice(0, 10)) console.log(`# trace lost: ${JSON.stringify(l)}`);
     if (t.extra.length) console.log(`# trace extra: ${JSON.stringify(t.extra.slice(0, 10))}`);
