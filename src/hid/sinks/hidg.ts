@@ -90,7 +90,18 @@ export class HidgSink implements HidSink {
       closeWhenIdle: null,
     }));
     this.io = o.io ?? fsDeviceIo;
-    this.pacer = o.pacer ?? (workerAvailable() ? new WorkerPacer() : new InlinePacer(this.io, o.clock));
+    this.pacer =
+      o.pacer ??
+      (workerAvailable()
+        ? new WorkerPacer((h) =>
+            h.realtimeRefused === null
+              ? o.log.info({ polls: h.polls }, 'hid: typing worker runs at real-time priority')
+              : o.log.warn(
+                  { polls: h.polls, reason: h.realtimeRefused },
+                  'hid: typing worker at normal priority (real-time refused: run as root or grant CAP_SYS_NICE); on a busy board a key may stay down longer',
+                ),
+          )
+        : new InlinePacer(this.io, o.clock));
     this.once = new OnceLogger(60_000, () => o.clock.monotonic());
   }
 
