@@ -325,9 +325,17 @@ export async function typingChecks(t) {
     err3?.code === 'HID_OFFLINE',
     String(err3?.message ?? err3),
   );
+  // dummy_hcd is not quite a UDC here: dummy_queue() completes an IN request at once when the
+  // endpoint's queue is empty, copying it into its own one-slot FIFO (the "emulated single-request
+  // FIFO" in drivers/usb/gadget/udc/dummy_hcd.c), so f_hid takes the next write while the host
+  // has not yet taken the one before. The report the pacer counts as taken (every accepted write
+  // but the last) can then still sit in that FIFO when the cable goes: one report fewer arrives.
+  // On a real UDC the request completes only when the host took it.
+  const fifoShort = got < done && got >= done - 1;
+  if (fifoShort) console.log(`# unplugged: one report short of the count: dummy_hcd's FIFO held it`);
   check(
-    'the count in the error is what the host got',
-    got === done || (maybe > 0 && got === done + maybe),
+    'the count in the error is what the host got (on dummy_hcd, or one report fewer)',
+    got === done || (maybe > 0 && got === done + maybe) || fifoShort,
     `host ${got}, error ${done} (+${maybe})`,
   );
   check(
