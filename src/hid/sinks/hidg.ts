@@ -90,7 +90,18 @@ export class HidgSink implements HidSink {
       closeWhenIdle: null,
     }));
     this.io = o.io ?? fsDeviceIo;
-    this.pacer = o.pacer ?? (workerAvailable() ? new WorkerPacer() : new InlinePacer(this.io, o.clock));
+    this.pacer =
+      o.pacer ??
+      (workerAvailable()
+        ? new WorkerPacer((h) =>
+            h.realtimeRefused === null
+              ? o.log.info({ polls: h.polls }, 'hid: typing worker runs at real-time priority')
+              : o.log.warn(
+                  { polls: h.polls, reason: h.realtimeRefused },
+                  'hid: typing worker at normal priority (real-time refused: run as root or grant CAP_SYS_NICE); on a busy board a key may stay down longer',
+                ),
+          )
+        : new InlinePacer(this.io, o.clock));
     this.once = new OnceLogger(60_000, () => o.clock.monotonic());
   }
 
@@ -157,8 +168,8 @@ export class HidgSink implements HidSink {
   /** Writes one typed stream, paced by the host; the device queue waits for it. */
   private async runStream(dev: Dev, s: NonNullable<Pending['stream']>): Promise<PaceResult> {
     if (dev.fd === null) throw new KvmError('HID_OFFLINE', `USB HID is offline: ${this.error}`);
-    const { signal, gapMs, noticeMs, stallMs } = s.opts;
-    const job = { reports: s.reports, gapMs, noticeMs, stallMs }; // plain data: it may go to a worker
+    const { signal, gapMs, noticeMs, stallMs, trace } = s.opts;
+    const job = { reports: s.reports, gapMs, noticeMs, stallMs, trace }; // plain data: it may go to a worker
     const run = this.pacer.run(dev.fd, dev.path, job, stepListener(s.opts));
     dev.running = run;
     const onAbort = () => run.cancel();

@@ -24,6 +24,8 @@ export interface PaceJob {
    * the end, and every written report counts as taken.
    */
   takenOnWrite?: boolean;
+  /** Record every accepted write in `PaceResult.trace` (a debug aid: the lab lines it up with usbmon). */
+  trace?: boolean;
 }
 
 export type WriteResult = 'ok' | 'again' | { code: 'HID_OFFLINE' | 'HID_WRITE_FAILED'; message: string };
@@ -31,8 +33,25 @@ export type WriteResult = 'ok' | 'again' | { code: 'HID_OFFLINE' | 'HID_WRITE_FA
 export type PaceStep =
   | { op: 'write'; report: Uint8Array }
   | { op: 'sleep'; ms: number }
+  /** Wait until the gadget can take a report (the host took the held one), at most `ms`. */
+  | { op: 'wait'; ms: number }
   | { op: 'waiting'; on: boolean }
   | { op: 'taken'; n: number };
+
+/**
+ * One report the gadget accepted: its index in the job (`reports.length` for the confirming
+ * all-up), when it was first offered and when a write took it (the pacer's monotonic ms), how
+ * many writes before that one the gadget refused with EAGAIN, and when the last of those returned
+ * (−1 if none). A long time from the last refusal to the acceptance means the pacer itself did
+ * not run (a 1 ms sleep that took longer); many refusals mean the host did not poll.
+ */
+export type WriteTrace = [
+  index: number,
+  offeredMs: number,
+  acceptedMs: number,
+  again: number,
+  lastAgainMs: number,
+];
 
 export interface PaceResult {
   outcome: 'done' | 'cancelled' | 'stalled' | 'failed';
@@ -42,6 +61,8 @@ export interface PaceResult {
   written: number;
   code?: string;
   message?: string;
+  /** With `PaceJob.trace`: every accepted write, in order. */
+  trace?: WriteTrace[];
 }
 
 /** While the host is slow the next write is retried after 1 ms, and after 10 ms once it has been slow for 50 ms. */
@@ -61,16 +82,20 @@ export function* pace(
 ): Generator<PaceStep, PaceResult, WriteResult | undefined> {
   let written = 0;
   let waiting = false;
+  const trace: WriteTrace[] | undefined = job.trace ? [] : undefined;
   const taken = () => (job.takenOnWrite ? written : Math.max(0, written - 1));
   /** Offers one report until the gadget takes it; null when it did, else why not. */
   function* offer(
+    index: number,
     report: Uint8Array,
     stopOnCancel: boolean,
   ): Generator<PaceStep, Omit<PaceResult, 'taken' | 'written'> | null, WriteResult | undefined> {
     const since = now();
-    for (;;) {
+    let refusedAt = -1;
+    for (let again = 0; ; again++) {
       const r = yield { op: 'write', report };
       if (r === 'ok') {
+        trace?.push([index, since, now(), again, refusedAt]);
         if (waiting) {
           waiting = false;
           yield { op: 'waiting', on: false };
@@ -78,7 +103,8 @@ export function* pace(
         return null;
       }
       if (r !== 'again') return { outcome: 'failed', code: r?.code, message: r?.message };
-      const waited = now() - since;
+      refusedAt = now();
+      const waited = refusedAt - since;
       if (waited >= job.stallMs) {
         return {
           outcome: 'stalled',
@@ -90,33 +116,40 @@ export function* pace(
         waiting = true;
         yield { op: 'waiting', on: true };
       }
-      yield { op: 'sleep', ms: waited < SLOW_AFTER_MS ? FAST_RETRY_MS : SLOW_RETRY_MS };
+      yield { op: 'wait', ms: waited < SLOW_AFTER_MS ? FAST_RETRY_MS : SLOW_RETRY_MS };
       if (stopOnCancel && cancelled()) return { outcome: 'cancelled' };
     }
   }
-  for (const report of job.reports) {
+  for (const [i, report] of job.reports.entries()) {
     if (cancelled()) break;
-    const err = yield* offer(report, true);
+    const err = yield* offer(i, report, true);
     if (err?.outcome === 'cancelled') break;
-    if (err) return { ...err, taken: taken(), written };
+    if (err) return { ...err, taken: taken(), written, trace };
     written++;
     yield { op: 'taken', n: taken() };
     if (job.gapMs > 0) yield { op: 'sleep', ms: job.gapMs };
   }
   const wasCancelled = written < job.reports.length;
-  if (job.takenOnWrite && !wasCancelled) return { outcome: 'done', taken: written, written };
+  if (job.takenOnWrite && !wasCancelled) return { outcome: 'done', taken: written, written, trace };
   // A duplicate all-up: changes nothing on the host, and its acceptance proves the host took
   // the job's last report (after a cancel, it is the release of whatever was down).
-  const err = yield* offer(ALL_UP, false);
-  if (err) return { ...err, taken: taken(), written };
-  const result: PaceResult = { outcome: wasCancelled ? 'cancelled' : 'done', taken: written, written };
+  const err = yield* offer(job.reports.length, ALL_UP, false);
+  if (err) return { ...err, taken: taken(), written, trace };
+  const result: PaceResult = {
+    outcome: wasCancelled ? 'cancelled' : 'done',
+    taken: written,
+    written,
+    trace,
+  };
   yield { op: 'taken', n: written };
   return result;
 }
 
 /**
  * Runs `pace`. On an event loop `sleep` returns a timer's promise, so other work goes on; in a
- * worker thread it blocks (Atomics.wait) and returns early on cancel.
+ * worker thread it blocks (Atomics.wait) and returns early on cancel. `waitWritable`, when given,
+ * waits for the device to take a write (poll(2) POLLOUT) and returns as soon as it can, so the
+ * next report follows the host's poll at once instead of on the next retry; else `sleep`.
  */
 export async function runPace(
   job: PaceJob,
@@ -125,6 +158,7 @@ export async function runPace(
     cancelled(): boolean;
     write(r: Uint8Array): WriteResult;
     sleep(ms: number): Promise<void> | undefined;
+    waitWritable?(ms: number): Promise<void> | undefined;
     tell(step: PaceStep): void;
   },
 ): Promise<PaceResult> {
@@ -137,6 +171,7 @@ export async function runPace(
     const step = s.value;
     if (step.op === 'write') input = io.write(step.report);
     else if (step.op === 'sleep') await io.sleep(step.ms);
+    else if (step.op === 'wait') await (io.waitWritable ? io.waitWritable(step.ms) : io.sleep(step.ms));
     else io.tell(step);
   }
 }

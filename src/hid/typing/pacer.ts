@@ -5,7 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { KvmError } from '../../core/errors.js';
 import { type DeviceIo, tryWrite } from '../sinks/device-io.js';
 import { type PaceJob, type PaceResult, type PaceStep, runPace } from './pace.js';
-import type { PaceWorkerRequest } from './pace-worker.js';
+import type { PaceWorkerHello, PaceWorkerRequest } from './pace-worker.js';
 
 /** One running stream of reports to a device fd. */
 export interface PaceRun {
@@ -57,10 +57,16 @@ export function workerAvailable(): boolean {
 export class WorkerPacer implements Pacer {
   private worker: Worker | null = null;
 
+  /** `onHello`: how each worker thread runs (real-time or not), once it has started. */
+  constructor(private readonly onHello?: (h: PaceWorkerHello) => void) {}
+
   warm(): void {
     if (this.worker) return;
     const w = new Worker(WORKER_URL);
     w.unref(); // a typing job holds the daemon up through its promise, not the thread
+    w.on('message', (m: { op: string }) => {
+      if (m.op === 'hello') this.onHello?.(m as PaceWorkerHello);
+    });
     // A worker that dies is started afresh by the next job (a running job also sees the error).
     w.on('error', () => {
       if (this.worker === w) this.worker = null;
@@ -73,7 +79,8 @@ export class WorkerPacer implements Pacer {
     const w = this.worker!;
     const ctl = new Int32Array(new SharedArrayBuffer(4));
     const result = new Promise<PaceResult>((resolve, reject) => {
-      const onMessage = (m: PaceStep | { op: 'result'; result: PaceResult }) => {
+      const onMessage = (m: PaceStep | PaceWorkerHello | { op: 'result'; result: PaceResult }) => {
+        if (m.op === 'hello') return;
         if (m.op !== 'result') return tell(m);
         done();
         resolve(m.result);

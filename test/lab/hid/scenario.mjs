@@ -176,7 +176,10 @@ async function main() {
   );
 
   const config = Value.Default(ConfigSchema, {
-    hid: { sink: 'hidg' },
+    // Single reports (key down/up, mouse) wait this long for the host before failing: a board's
+    // host polls every 1-10 ms, but this emulated guest on a busy machine can go 100 ms (the
+    // default) without running its USB host at all, which aborted the scenario.
+    hid: { sink: 'hidg', hidg: { eagain_timeout_ms: 3000 } },
     gadget: { functions: { consumer: true } },
   });
   const log = createLogger({ level: 'warn', format: 'json' });
@@ -310,7 +313,7 @@ async function main() {
 
   // Fast typing decoded by libxkbcommon, a host that stops polling, and an unplug mid-job (which
   // leaves the UDC bound again).
-  await typingChecks({ hid, store, check, reader, eventDevices, waitFor, sleep, GADGET, UDC });
+  await typingChecks({ hid, sink, store, check, reader, eventDevices, waitFor, sleep, GADGET, UDC });
   await waitFor('online again', () => store.slice('hid').online, 30_000);
   const devs2 = await waitFor(
     'host-side devices again',
