@@ -17,7 +17,9 @@ failed=0
 for s in "${scenarios[@]}"; do
   st=$(date +%s)
   echo "== lab scenario: $s"
-  if LAB_NO_BUILD=1 LAB_TIMEOUT="${LAB_TIMEOUT:-420}" bash test/lab/boot.sh "node test/lab/$s/scenario.mjs" > "$logs/scenario-$s.log" 2>&1; then
+  prep=""
+  [ ! -f "test/lab/$s/prepare.sh" ] || prep="test/lab/$s/prepare.sh"
+  if LAB_PREPARE="$prep" LAB_NO_BUILD=1 LAB_TIMEOUT="${LAB_TIMEOUT:-420}" bash test/lab/boot.sh "node test/lab/$s/scenario.mjs" > "$logs/scenario-$s.log" 2>&1; then
     passed=$((passed + 1))
     result=passed
   else
