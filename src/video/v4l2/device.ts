@@ -285,18 +285,23 @@ export class V4l2Device {
   }
 
   /** A filled buffer, or null when none is ready (EAGAIN). */
-  dequeue(memPlanes: number): { index: number; bytesused: number[]; sequence: number } | null {
+  dequeue(
+    memPlanes: number,
+  ): { index: number; bytesused: number[]; sequence: number; error: boolean } | null {
     const b = this.bufferStruct(0);
     if (this.c.ioctl(this.fd, A.VIDIOC.DQBUF, b) < 0) {
       const e = this.c.errno();
       if (ERRNO[e] === 'EAGAIN') return null;
       throw new V4l2Error('VIDIOC_DQBUF', e);
     }
-    const d = koffi.decode(b, A.v4l2_buffer) as { index: number; sequence: number };
+    const d = koffi.decode(b, A.v4l2_buffer) as { index: number; sequence: number; flags: number };
     return {
       index: d.index,
       sequence: d.sequence,
       bytesused: this.planeInfo(b, memPlanes).map((p) => p.bytesused),
+      // V4L2_BUF_FLAG_ERROR: the data may be damaged (uvcvideo: a payload with the UVC error bit
+      // or a lost packet; it hands such buffers over when its nodrop parameter is 1).
+      error: (d.flags & A.V4L2_BUF_FLAG_ERROR) !== 0,
     };
   }
 
