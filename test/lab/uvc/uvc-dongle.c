@@ -12,9 +12,10 @@
 //
 //   uvc-dongle <jpeg-dir>      JPEGs named 720-N.jpg and 1080-N.jpg (N = 0, 1, ...)
 // stdin commands: `unplug`, `plug`, `input 1080` / `input both` (re-enumerates with 1080p only, or
-// both sizes: what a dongle without a scaler does when the HDMI source changes mode).
+// both sizes: what a dongle without a scaler does when the HDMI source changes mode), `bad` (the
+// next MJPEG frame goes out cut in half with the payload header's error bit, UVC 1.1 2.4.3.3).
 // stdout: one line per event: `plugged port P`, `commit FMT WxH interval I`, `sent FMT WxH NAME
-// BYTES`, `stop`, `unplugged`.
+// BYTES` (`sent-bad` for a `bad` frame), `stop`, `unplugged`.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -212,6 +213,7 @@ static const uint8_t *cur_data;
 static size_t cur_len, cur_off;
 static char cur_name[64];
 static long frames_sent;
+static int bad_next, bad_cur; // the next frame goes out cut short with the ERR bit (a USB glitch)
 static struct timespec next_frame;
 
 static int readn(int fd, void *buf, size_t n) {
@@ -336,8 +338,11 @@ static void next_picture(void) {
     if (pick < 0) fprintf(stderr, "no %d-N.jpg\n", fr->h), exit(1);
     cur_data = jpegs[pick].data, cur_len = jpegs[pick].len;
     snprintf(cur_name, sizeof cur_name, "%s", jpegs[pick].name);
+    bad_cur = bad_next, bad_next = 0;
+    if (bad_cur) cur_len /= 2;
   } else {
     int k = fr->h == 1080;
+    bad_cur = 0;
     if (!yuyv[k]) {
       yuyv[k] = malloc((size_t)fr->w * fr->h * 2);
       make_yuyv(yuyv[k], fr->w, fr->h, k * 5);
@@ -368,14 +373,14 @@ static void pump(void) {
     size_t take = cur_len - cur_off < room ? cur_len - cur_off : room;
     int last = cur_off + take == cur_len;
     buf[0] = 2;                                     // bHeaderLength
-    buf[1] = 0x80 | fid | (last ? 0x02 : 0);        // EOH, FID, EOF
+    buf[1] = 0x80 | fid | (last ? 0x02 : 0) | (bad_cur ? 0x40 : 0); // EOH, FID, EOF, ERR
     memcpy(buf + 2, cur_data + cur_off, take);
     cur_off += take;
     reply(u.seqnum, 0, buf, take + 2);
     if (last) {
       struct format *f = &formats[cur_format - 1];
       struct frame *fr = &f->frames[cur_frame - 1];
-      printf("sent %s %dx%d %s %zu\n", f->mjpeg ? "MJPEG" : "YUYV", fr->w, fr->h, cur_name, cur_len);
+      printf("%s %s %dx%d %s %zu\n", bad_cur ? "sent-bad" : "sent", f->mjpeg ? "MJPEG" : "YUYV", fr->w, fr->h, cur_name, cur_len);
       fflush(stdout);
       frames_sent++;
       fid ^= 1;
@@ -433,6 +438,7 @@ static void command(void) {
   if (!fgets(line, sizeof line, stdin)) exit(0); // the scenario went away
   if (!strncmp(line, "unplug", 6)) unplug();
   else if (!strncmp(line, "plug", 4)) plug();
+  else if (!strncmp(line, "bad", 3)) bad_next = 1;
   else if (!strncmp(line, "input 1080", 10)) only1080 = 1, unplug(), plug();
   else if (!strncmp(line, "input both", 10)) only1080 = 0, unplug(), plug();
 }
