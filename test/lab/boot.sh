@@ -19,7 +19,7 @@ IR="$WORK/ir"
 rm -rf "$IR" && mkdir -p "$IR"/{bin,m,proc,sys,dev,mnt/lower,mnt/rw,newroot}
 cp /usr/bin/busybox "$IR/bin/busybox"
 i=0
-for mod in virtio_pci virtio_rng 9pnet_virtio 9p overlay configfs libcomposite dummy_hcd usb_f_hid usbhid hid_generic evdev usbmon vivid; do
+for mod in virtio_pci virtio_rng 9pnet_virtio 9p overlay configfs libcomposite dummy_hcd usb_f_hid usbhid hid_generic evdev usbmon vivid vhci_hcd uvcvideo; do
   modprobe -d "$WORK/k" -S "$V" --show-depends "$mod" | awk '/^insmod/ {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
   i=$((i + 1))
@@ -32,7 +32,10 @@ done
 cp test/lab/init.sh "$IR/init"
 chmod +x "$IR/init"
 (cd "$IR" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/initramfs.cpio.gz"
-mkdir -p "$WORK/results" && rm -f "$WORK/results"/*
+mkdir -p "$WORK/results" && rm -rf "$WORK/results"/*
+# A scenario's host-side preparation (run.sh names test/lab/<name>/prepare.sh when there is one):
+# what is slow in the guest is made here, into the folder the guest sees as /lab-results.
+[ -z "${LAB_PREPARE:-}" ] || bash "$LAB_PREPARE" "$WORK/results"
 # The scenario runs in this checkout (a worktree as well as the main one).
 printf 'export PATH=%s\ncd %q\n%s\n' "$PATH" "$PWD" "$SCRIPT" > "$WORK/results/cmd"
 LOG="$WORK/console.log"

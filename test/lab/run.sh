@@ -9,7 +9,7 @@ npx tsc -p tsconfig.build.json || exit 1
 # Logs go beside the guest's work folder, so two checkouts (worktrees) can run the lab at once.
 logs=${LAB_DIR:-/tmp/kvmr0ck-lab}
 mkdir -p "$logs"
-scenarios=("${@:-hid video}")
+scenarios=("${@:-hid video uvc}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
 passed=0
@@ -17,7 +17,9 @@ failed=0
 for s in "${scenarios[@]}"; do
   st=$(date +%s)
   echo "== lab scenario: $s"
-  if LAB_NO_BUILD=1 LAB_TIMEOUT="${LAB_TIMEOUT:-420}" bash test/lab/boot.sh "node test/lab/$s/scenario.mjs" > "$logs/scenario-$s.log" 2>&1; then
+  prep=""
+  [ ! -f "test/lab/$s/prepare.sh" ] || prep="test/lab/$s/prepare.sh"
+  if LAB_PREPARE="$prep" LAB_NO_BUILD=1 LAB_TIMEOUT="${LAB_TIMEOUT:-420}" bash test/lab/boot.sh "node test/lab/$s/scenario.mjs" > "$logs/scenario-$s.log" 2>&1; then
     passed=$((passed + 1))
     result=passed
   else
@@ -25,6 +27,8 @@ for s in "${scenarios[@]}"; do
     result=FAILED
     # The console tail says where a hung or failing guest stopped.
     tail -40 "$logs/scenario-$s.log"
+    # What a scenario cut by LAB_TIMEOUT had checked (its output reaches the console only at its end).
+    [ ! -f "$logs/results/progress.txt" ] || { echo "-- progress:"; cat "$logs/results/progress.txt"; }
   fi
   grep -E '^(ok|not ok) ' "$logs/scenario-$s.log" || true
   echo "== $s: $result in $(($(date +%s) - st)) s"

@@ -6,6 +6,8 @@ import koffi, { type TypeObject } from 'koffi';
  * compiles a C program against the real header and compares every size, offset and ioctl number.
  */
 
+/** videodev2.h: the buffer's data may be damaged (it is still dequeued, with this flag). */
+export const V4L2_BUF_FLAG_ERROR = 0x40;
 export const V4L2_BUF_TYPE_VIDEO_CAPTURE = 1;
 export const V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE = 9;
 export const V4L2_MEMORY_MMAP = 1;

@@ -52,6 +52,8 @@ export interface Dequeued {
   index: number;
   bytesused: number[];
   sequence: number;
+  /** V4L2_BUF_FLAG_ERROR: the driver says the data may be damaged (uvcvideo sets it per payload). */
+  error: boolean;
 }
 
 export interface Timings {

@@ -253,11 +253,14 @@ export class V4l2Device implements CaptureDevice {
       if (ERRNO[e] === 'EAGAIN') return null;
       throw new V4l2Error('VIDIOC_DQBUF', e);
     }
-    const d = koffi.decode(b, A.v4l2_buffer) as { index: number; sequence: number };
+    const d = koffi.decode(b, A.v4l2_buffer) as { index: number; sequence: number; flags: number };
     return {
       index: d.index,
       sequence: d.sequence,
       bytesused: this.planeInfo(b, memPlanes).map((p) => p.bytesused),
+      // V4L2_BUF_FLAG_ERROR: the data may be damaged (uvcvideo: a payload with the UVC error bit
+      // or a lost packet; it hands such buffers over when its nodrop parameter is 1).
+      error: (d.flags & A.V4L2_BUF_FLAG_ERROR) !== 0,
     };
   }
 

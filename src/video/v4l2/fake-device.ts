@@ -296,7 +296,7 @@ export class FakeCaptureDevice implements CaptureDevice {
     const b = this.buffers[index]!;
     b.state = 'user';
     this.log(`DQBUF ${index}`);
-    return { index, bytesused: [b.bytesused], sequence: b.sequence };
+    return { index, bytesused: [b.bytesused], sequence: b.sequence, error: false };
   }
 
   streamOn(): void {

@@ -283,6 +283,13 @@ export class V4l2Source implements FrameSource {
       if (!(revents & POLLIN)) continue;
       const got = dev.dequeue(fmt.memPlanes);
       if (!got) continue;
+      // A damaged frame is dropped: a cut-short JPEG passed through shows as a torn picture, and
+      // an empty MJPEG buffer is no JPEG at all.
+      if (got.error || (fmt.format === 'MJPEG' && got.bytesused[0] === 0)) {
+        this.o.log.debug({ sequence: got.sequence }, 'video: dropped a frame the driver flagged as damaged');
+        dev.queue(got.index);
+        continue;
+      }
       const now = this.o.clock.monotonic();
       // Pace to the configured rate (idle: slowly, but never stop: dongles report a lost cable then).
       const minGap = 1000 / (this.idle ? this.o.idleFps : this.maxFps);
