@@ -84,6 +84,11 @@ const daemonLogs = [];
 process.on('exit', () => {
   writeFileSync(`${R}/dongle.log`, dongleOut.join('\n'));
   writeFileSync(`${R}/daemons.log`, daemonLogs.map((o) => o.join('')).join('\n----\n'));
+  try {
+    writeFileSync(`${R}/dmesg.txt`, execFileSync('dmesg').toString().split('\n').slice(-60).join('\n'));
+  } catch {
+    // no dmesg: nothing more to leave behind
+  }
 });
 async function daemon(dev, port, env = {}) {
   const out = [];
@@ -105,6 +110,8 @@ async function daemon(dev, port, env = {}) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A native crash (SIGSEGV, SIGBUS) logs nothing: say how the daemon ended.
+  proc.on('exit', (code, signal) => out.push(`[daemon on ${dev} exited: code ${code}, signal ${signal}]\n`));
   proc.stdout.on('data', (d) => out.push(d.toString()));
   proc.stderr.on('data', (d) => out.push(d.toString()));
   const url = `http://127.0.0.1:${port}/`;
