@@ -35,6 +35,8 @@ out=$(bash scripts/install.sh 2>&1)
 code=$?
 echo "$out" | sed 's/^/# install.sh: /'
 check 'install.sh exits 0' test "$code" = 0
+# Everything below needs the install: stop here rather than wait out each check.
+[ "$code" = 0 ] || { echo "install lab: install.sh failed ($code) in $(($(date +%s) - t0)) s"; exit 1; }
 check 'it says Debian has no Node >= 20.19 and installs its own' \
   grep -q 'Node: none is older than 20.19: kvmr0ck uses its own Node' <<<"$out"
 check 'Node 20 from the npm registry in /opt/kvmr0ck/node, its SHA-512 checked' \
