@@ -10,7 +10,11 @@ npx tsc -p tsconfig.build.json || exit 1
 logs=${LAB_DIR:-/tmp/kvmr0ck-lab}
 mkdir -p "$logs"
 # uvc (test/lab/uvc) joins the default list once it has passed whole; run it by name meanwhile.
-scenarios=("${@:-hid video}")
+# arm64: the arm64 smoke (test/lab/arm64/smoke.sh); arm64:<name> runs scenario <name> in the arm64
+# guest. LAB_ARM64_FULL=1 runs the whole set there instead of the smoke.
+default="hid video arm64"
+[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video arm64:video arm64:hid arm64:install"
+scenarios=("${@:-$default}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
 passed=0
@@ -18,9 +22,18 @@ failed=0
 for s in "${scenarios[@]}"; do
   st=$(date +%s)
   echo "== lab scenario: $s"
+  arch=amd64
+  name=$s
+  case "$s" in arm64 | arm64:*) arch=arm64 name=${s#arm64:} ;; esac
+  cmd="node test/lab/$name/scenario.mjs"
+  net=
+  case "$name" in arm64) cmd="bash test/lab/arm64/smoke.sh" ;; install) cmd="bash test/lab/arm64/install.sh" net=1 ;; esac
+  # The arm64 guest is emulated instruction by instruction (no KVM for another architecture).
+  limit=${LAB_TIMEOUT:-420}
+  [ "$arch" = amd64 ] || limit=${LAB_TIMEOUT:-1500}
   prep=""
-  [ ! -f "test/lab/$s/prepare.sh" ] || prep="test/lab/$s/prepare.sh"
-  if LAB_PREPARE="$prep" LAB_NO_BUILD=1 LAB_TIMEOUT="${LAB_TIMEOUT:-420}" bash test/lab/boot.sh "node test/lab/$s/scenario.mjs" > "$logs/scenario-$s.log" 2>&1; then
+  [ ! -f "test/lab/$name/prepare.sh" ] || prep="test/lab/$name/prepare.sh"
+  if LAB_PREPARE="$prep" LAB_NET=$net LAB_ARCH=$arch LAB_NO_BUILD=1 LAB_TIMEOUT="$limit" bash test/lab/boot.sh "$cmd" > "$logs/scenario-$s.log" 2>&1; then
     passed=$((passed + 1))
     result=passed
   else

@@ -154,7 +154,9 @@ async function main() {
       upLog.includes(`gadget: WRITE UDC = \\"${UDC}\\"`),
     upLog.slice(0, 400),
   );
-  check('gadget up again changes nothing', cli('up').includes('nothing to change'));
+  // Each node start costs the TCG arm64 guest 1-3 minutes: the smoke skips the repeat.
+  if (process.env.LAB_SMOKE !== '1')
+    check('gadget up again changes nothing', cli('up').includes('nothing to change'));
 
   const devs = await waitFor(
     'host-side event devices',
@@ -215,6 +217,13 @@ async function main() {
     `got ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`,
   );
   check('no autorepeat while typing', !kb.events.some((e) => e.t === EV_KEY && e.v === 2));
+  // LAB_SMOKE=1 (the arm64 smoke, test/lab/arm64/smoke.sh): typing proven, the rest (and `gadget
+  // down`, another node start) is the full set's.
+  if (process.env.LAB_SMOKE === '1') {
+    kb.stop();
+    await hid.stop();
+    return;
+  }
 
   // Keys above usage 0x65, which capped descriptors cannot send: F13, F24, JIS Ro and Yen.
   kb.clear();

@@ -102,26 +102,29 @@ check(
   existsSync('/dev/video0') && existsSync('/dev/video1'),
 );
 
-// kvmr0ck doctor on a real device: formats, the choice it would make, the signal.
+// kvmr0ck doctor on a real device: formats, the choice it would make, the signal. The arm64 smoke
+// skips it (one node start costs that guest 1-3 minutes); the arm64 install scenario runs doctor.
 let doctorOut = '';
-try {
-  doctorOut = execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
-    env: {
-      ...process.env,
-      KVMR0CK_VIDEO__DEVICE: '/dev/video1',
-      KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-doctor',
-    },
-  }).toString();
-} catch (e) {
-  doctorOut = String(e.stdout); // exit 1: there is no USB gadget in this scenario
-}
-check(
-  'doctor describes the capture device',
-  /\[ ok \] capture device: \/dev\/video1: vivid .*multi-planar.*would use N[VM]12; signal 1280x720/.test(
+if (process.env.LAB_SMOKE !== '1')
+  try {
+    doctorOut = execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
+      env: {
+        ...process.env,
+        KVMR0CK_VIDEO__DEVICE: '/dev/video1',
+        KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-doctor',
+      },
+    }).toString();
+  } catch (e) {
+    doctorOut = String(e.stdout); // exit 1: there is no USB gadget in this scenario
+  }
+if (process.env.LAB_SMOKE !== '1')
+  check(
+    'doctor describes the capture device',
+    /\[ ok \] capture device: \/dev\/video1: vivid .*multi-planar.*would use N[VM]12; signal 1280x720/.test(
+      doctorOut,
+    ),
     doctorOut,
-  ),
-  doctorOut,
-);
+  );
 
 // 1. UYVY single-planar, 720p60 from vivid's default timings.
 vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=9');
@@ -152,7 +155,12 @@ check(
   snap.status === 200 && snap.size?.width === 1280 && snap.size?.height === 720,
   JSON.stringify(snap),
 );
-check('UYVY capture: /stream delivers frames', (await streamParts(d.url, 3)) >= 3);
+const streamStart = performance.now();
+const parts = await streamParts(d.url, 10);
+check('UYVY capture: /stream delivers frames', parts >= 10);
+console.log(
+  `# /stream: ${parts} JPEG parts at ${(parts / ((performance.now() - streamStart) / 1000)).toFixed(1)} fps (capture + encode in the guest)`,
+);
 check('the log says which format and why', /capturing 1280x720 @ 60 Hz UYVY/.test(d.log()));
 // EDID: what the daemon loaded is what the bridge now hands the target.
 execFileSync('v4l2-ctl', ['-d', '/dev/video0', '--get-edid', 'file=/tmp/edid.bin,format=raw']);
@@ -164,6 +172,11 @@ check(
   'EDID loaded into the bridge',
   /loaded EDID/.test(d.log()) && readFileSync('/tmp/edid.bin').subarray(0, 128).equals(shipped),
 );
+// LAB_SMOKE=1 (the arm64 smoke, test/lab/arm64/smoke.sh): capture proven, the rest is the full set's.
+if (process.env.LAB_SMOKE === '1') {
+  d.stop();
+  finish();
+}
 
 // 2. Resolution change 720p → 1080p: source_change, renegotiation.
 vivid('/dev/video0', 'dv_timings_signal_mode=4', 'dv_timings=16');
@@ -253,7 +266,11 @@ check(
 d.stop();
 await sleep(1000);
 
-console.log(
-  `video lab: ${failures === 0 ? 'all passed' : `${failures} failed`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-);
-process.exit(failures === 0 ? 0 : 1);
+finish();
+
+function finish() {
+  console.log(
+    `video lab: ${failures === 0 ? 'all passed' : `${failures} failed`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
+  process.exit(failures === 0 ? 0 : 1);
+}

@@ -15,6 +15,13 @@ function fakePi(): string {
 }
 const run = (...args: string[]) => execFileSync('bash', ['scripts/install.sh', ...args]).toString();
 
+/** PATH with a `node` that reports `version` first, as Debian bookworm's nodejs package (18) would. */
+function pathWithNode(version: string): string {
+  const bin = mkdtempSync(path.join(tmpdir(), 'install-node-'));
+  writeFileSync(path.join(bin, 'node'), `#!/bin/sh\necho ${version}\n`, { mode: 0o755 });
+  return `${bin}:${process.env.PATH}`;
+}
+
 describe('scripts/install.sh', () => {
   it('--dry-run says what it would do and changes nothing', () => {
     const root = fakePi();
@@ -39,6 +46,7 @@ describe('scripts/install.sh', () => {
       'etc/systemd/system/kvmr0ck.service',
       'etc/systemd/system/kvmr0ck-gadget.service',
       'etc/udev/rules.d/99-kvmr0ck-hidg.rules',
+      'usr/local/bin/kvmr0ck',
     ]) {
       expect(existsSync(path.join(root, f)), f).toBe(true);
     }
@@ -60,6 +68,36 @@ describe('scripts/install.sh', () => {
     expect(second).toContain('nothing to change');
     expect(readFileSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml'), 'utf8')).toBe('video:\n  quality: 70\n');
     expect(readFileSync(path.join(root, 'boot', 'firmware', 'config.txt'), 'utf8')).toBe(cfg);
+  });
+});
+
+describe('scripts/install.sh: Node', () => {
+  const dryRun = (version: string) =>
+    execFileSync('bash', ['scripts/install.sh', '--dry-run', '--root', fakePi()], {
+      env: { ...process.env, PATH: pathWithNode(version) },
+    }).toString();
+
+  it("uses the system's Node when it meets package.json's engines", () => {
+    const out = dryRun('20.19.0');
+    expect(out).toMatch(/^Node: \/.*\/node 20\.19\.0 \(>= 20\.19\)$/m);
+    expect(out).not.toContain('would install Node');
+  });
+
+  it("installs its own Node beside a too old one (bookworm's 18), leaving that one alone", () => {
+    const out = dryRun('18.19.0');
+    expect(out).toMatch(
+      /^Node: \/.*\/node 18\.19\.0 is older than 20\.19: kvmr0ck uses its own Node 20\.\d+\.\d+/m,
+    );
+    expect(out).toMatch(/^would install Node 20\.\d+\.\d+ \((x64|arm64)\) in \/opt\/kvmr0ck\/node$/m);
+    expect(out).toContain('would link /opt/kvmr0ck/bin/node -> /opt/kvmr0ck/node/bin/node');
+  });
+
+  it('runs the units and the command on the Node it chose', () => {
+    for (const f of ['kvmr0ck.service', 'kvmr0ck-gadget.service', 'kvmr0ck']) {
+      const text = readFileSync(path.join('packaging', f), 'utf8');
+      expect(text, f).toMatch(/\/opt\/kvmr0ck\/bin\/node (-\S+ )*\/opt\/kvmr0ck\/dist\/src\/cli\.js/);
+      expect(text, f).not.toMatch(/env node/);
+    }
   });
 });
 
