@@ -114,7 +114,9 @@ function gadgetCommand(sub: string | undefined, file: string | undefined, env: N
     return 1;
   }
   const log = createLogger({ level: config.log.level, format: config.log.format });
-  return runGadgetCommand(sub, config, log, (line) => process.stdout.write(`${line}\n`));
+  return runGadgetCommand(sub, { gadget: config.gadget, paths: config.paths }, log, (line) =>
+    process.stdout.write(`${line}\n`),
+  );
 }
 
 async function doctor(file: string | undefined, env: NodeJS.ProcessEnv): Promise<number> {

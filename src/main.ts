@@ -80,7 +80,9 @@ export async function createApp(o: AppOptions): Promise<App> {
   const store = new StateStore<AppState>(initialAppState());
   const hub = new StreamHub();
 
-  const sink = o.sink ?? (await createHidSink({ config, clock, log }));
+  const sink =
+    o.sink ??
+    (await createHidSink({ hid: config.hid, gadget: config.gadget, paths: config.paths, clock, log }));
   const hid = new HidService({
     sink,
     store,
@@ -90,8 +92,8 @@ export async function createApp(o: AppOptions): Promise<App> {
     log: log.child({ component: 'hid' }),
   });
 
-  const source = o.source ?? (await createFrameSource({ config, clock, log }));
-  const encoder = o.encoder ?? createEncoder(config, log);
+  const source = o.source ?? (await createFrameSource({ video: config.video, clock, log }));
+  const encoder = o.encoder ?? createEncoder(config.video, log);
   const params = new VideoParams({ store, source, quality: config.video.quality, maxFps: config.video.fps });
   const video = new VideoPipeline({
     source,

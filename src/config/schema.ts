@@ -3,8 +3,9 @@ import { AuthConfigSchema } from '../auth/config.js';
 import { GadgetConfigSchema } from '../gadget/config.js';
 import { HidConfigSchema } from '../hid/config.js';
 import { ServerConfigSchema } from '../http/config.js';
-import { MacrosConfigSchema, ScheduleConfigSchema } from '../macros/config.js';
+import { MacrosConfigSchema } from '../macros/config.js';
 import { MqttConfigSchema } from '../mqtt/config.js';
+import { ScheduleConfigSchema } from '../schedule/config.js';
 import { VideoConfigSchema } from '../video/config.js';
 
 /**

@@ -1,22 +1,21 @@
-import type { Config } from '../config/schema.js';
 import { errorMessage, isKvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { gadgetDown, gadgetStatus, gadgetUp } from './gadget.js';
+import { type GadgetDeps, gadgetDown, gadgetStatus, gadgetUp } from './gadget.js';
 
 /** `kvmr0ck gadget up|down|status`; returns the exit code. */
 export function runGadgetCommand(
   sub: string | undefined,
-  config: Config,
+  config: Pick<GadgetDeps, 'gadget' | 'paths'>,
   log: Logger,
   out: (line: string) => void,
 ): number {
   try {
     switch (sub) {
       case 'up':
-        gadgetUp({ config, log });
+        gadgetUp({ ...config, log });
         return 0;
       case 'down':
-        gadgetDown({ config, log });
+        gadgetDown({ ...config, log });
         return 0;
       case 'status': {
         const s = gadgetStatus(config);

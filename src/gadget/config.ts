@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 /** The USB composite gadget built through configfs (`kvmr0ck gadget up`). */
 export const GadgetConfigSchema = Type.Object(
@@ -39,3 +39,5 @@ export const GadgetConfigSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
+
+export type GadgetConfig = Static<typeof GadgetConfigSchema>;

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Static } from '@sinclair/typebox';
 import type { SystemPaths } from '../core/paths.js';
 import type { HidFunctionName } from '../hid/types.js';
-import type { GadgetConfigSchema } from './config.js';
-
-export type GadgetConfig = Static<typeof GadgetConfigSchema>;
+import type { GadgetConfig } from './config.js';
 
 /** Function order is fixed: it is the order of the configfs mkdirs, hence of the hidgN numbers. */
 export const FUNCTION_ORDER: readonly HidFunctionName[] = ['keyboard', 'mouse', 'mouse_rel', 'consumer'];

@@ -1,19 +1,21 @@
-import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { SystemPaths } from '../core/paths.js';
+import type { GadgetConfig } from './config.js';
 import { applyChanges, type ConfigfsOps, readCurrent, realConfigfs } from './configfs.js';
 import { gadgetDir, hidDevices } from './functions.js';
 import { type Change, desiredGadget, planDown, planUp } from './plan.js';
 import { pickUdc, readUdcState } from './udc.js';
 
 export interface GadgetDeps {
-  config: Config;
+  gadget: GadgetConfig;
+  paths: SystemPaths;
   log: Logger;
   ops?: ConfigfsOps;
 }
 
 /** Builds or updates the gadget and binds it; returns the changes made (none when already up). */
 export function gadgetUp(d: GadgetDeps): Change[] {
-  const { paths, gadget } = d.config;
+  const { paths, gadget } = d;
   const udc = pickUdc(paths, gadget.udc);
   const dir = gadgetDir(paths, gadget);
   const want = desiredGadget(gadget, udc);
@@ -24,7 +26,7 @@ export function gadgetUp(d: GadgetDeps): Change[] {
 }
 
 export function gadgetDown(d: GadgetDeps): Change[] {
-  const { paths, gadget } = d.config;
+  const { paths, gadget } = d;
   const dir = gadgetDir(paths, gadget);
   const changes = planDown(readCurrent(dir, desiredGadget(gadget, '')));
   applyChanges(dir, changes, d.log, d.ops ?? realConfigfs);
@@ -42,8 +44,8 @@ export interface GadgetStatus {
   devices: Array<{ fn: string; path: string }>;
 }
 
-export function gadgetStatus(config: Config): GadgetStatus {
-  const { paths, gadget } = config;
+export function gadgetStatus(d: Pick<GadgetDeps, 'gadget' | 'paths'>): GadgetStatus {
+  const { paths, gadget } = d;
   const dir = gadgetDir(paths, gadget);
   const probe = desiredGadget(gadget, '');
   const current = readCurrent(dir, probe);

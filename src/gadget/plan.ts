@@ -1,5 +1,6 @@
 import { FUNCTION_SPECS } from '../hid/descriptors.js';
-import { enabledFunctions, type GadgetConfig } from './functions.js';
+import type { GadgetConfig } from './config.js';
+import { enabledFunctions } from './functions.js';
 
 /**
  * The configfs change set, planned without touching the filesystem (the way JetKVM plans its

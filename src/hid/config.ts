@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { LAYOUT_ALIASES, LAYOUT_NAMES } from './layout.js';
 import { TYPING_PROFILES } from './typing/profiles.js';
 
@@ -90,3 +90,5 @@ export const HidConfigSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
+
+export type HidConfig = Static<typeof HidConfigSchema>;

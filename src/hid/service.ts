@@ -1,4 +1,3 @@
-import type { Static } from '@sinclair/typebox';
 import type { AppState } from '../core/app-state.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, KvmError } from '../core/errors.js';
@@ -6,7 +5,7 @@ import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi, HidSession, MouseButtons, TypeOptions } from './api.js';
-import type { HidConfigSchema } from './config.js';
+import type { HidConfig } from './config.js';
 import { KeyboardState } from './keyboard-state.js';
 import { type KeyDef, lookupKey } from './keys.js';
 import type { LayoutRegistry } from './layout.js';
@@ -17,8 +16,6 @@ import type { HidFunctionName, HidSink } from './types.js';
 import type { PaceResult } from './typing/pace.js';
 import { typingReports } from './typing/plan.js';
 import { typingProfile } from './typing/profiles.js';
-
-export type HidConfig = Static<typeof HidConfigSchema>;
 
 export interface HidServiceOptions {
   sink: HidSink;

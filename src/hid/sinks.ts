@@ -1,17 +1,21 @@
 import { existsSync } from 'node:fs';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { KvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { devPath } from '../core/paths.js';
+import { devPath, type SystemPaths } from '../core/paths.js';
+import type { GadgetConfig } from '../gadget/config.js';
 import { hidDevices } from '../gadget/functions.js';
 import { listUdcs } from '../gadget/udc.js';
+import type { HidConfig } from './config.js';
 import { HidgSink } from './sinks/hidg.js';
 import { RecordingSink } from './sinks/recording.js';
 import type { HidSink } from './types.js';
 
 export interface SinkDeps {
-  config: Config;
+  hid: HidConfig;
+  /** Which HID functions the gadget has, hence which /dev/hidgN to open. */
+  gadget: GadgetConfig;
+  paths: SystemPaths;
   clock: Clock;
   log: Logger;
 }
@@ -22,15 +26,15 @@ export interface SinkDeps {
  * offline with a reason, instead of silently recording); otherwise the recording sink.
  */
 export async function createHidSink(deps: SinkDeps): Promise<HidSink> {
-  const h = deps.config.hid;
+  const h = deps.hid;
   const recording = () =>
     new RecordingSink({
       capacity: h.recording.capacity,
       file: h.recording.file || undefined,
       clock: deps.clock,
     });
-  const keyboardDev = devPath(deps.config.paths, 'hidg0');
-  const gadgetLikely = existsSync(keyboardDev) || listUdcs(deps.config.paths).length > 0;
+  const keyboardDev = devPath(deps.paths, 'hidg0');
+  const gadgetLikely = existsSync(keyboardDev) || listUdcs(deps.paths).length > 0;
   if (h.sink === 'recording' || (h.sink === 'auto' && !gadgetLikely)) {
     deps.log.info(
       h.sink === 'recording'
@@ -39,7 +43,7 @@ export async function createHidSink(deps: SinkDeps): Promise<HidSink> {
     );
     return recording();
   }
-  const devices = hidDevices(deps.config.paths, deps.config.gadget);
+  const devices = hidDevices(deps.paths, deps.gadget);
   if (devices.length === 0) {
     throw new KvmError('CONFIG_INVALID', 'hid.sink: gadget.functions enables no HID function');
   }

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 export const MacrosConfigSchema = Type.Object(
   {
@@ -24,17 +24,4 @@ export const MacrosConfigSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const ScheduleEntrySchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 64 }),
-    cron: Type.String({ minLength: 1, maxLength: 100 }),
-    macro: Type.String({ minLength: 1 }),
-    params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-      default: {},
-    }),
-    timezone: Type.String({ default: '' }),
-  },
-  { additionalProperties: false },
-);
-
-export const ScheduleConfigSchema = Type.Array(ScheduleEntrySchema, { default: [], maxItems: 64 });
+export type MacrosConfig = Static<typeof MacrosConfigSchema>;

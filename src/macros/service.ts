@@ -12,19 +12,9 @@ import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
 import type { StreamHub } from '../video/stream-hub.js';
 import { compileMacroFile, type MacroProblem } from './compile.js';
+import type { MacrosConfig } from './config.js';
 import { type Publisher, resolveParams, StepRunner } from './execute.js';
 import type { Macro, MacroInfo, Step } from './types.js';
-
-export interface MacrosConfig {
-  dirs: string[];
-  secrets_file: string;
-  busy: 'queue' | 'refuse';
-  queue_limit: number;
-  max_steps: number;
-  max_duration_s: number;
-  max_text_length: number;
-  wol_broadcast: string;
-}
 
 export interface MacroServiceOptions {
   config: MacrosConfig;

@@ -4,14 +4,7 @@ import { errorMessage, KvmError } from '../core/errors.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
-
-export interface ScheduleEntry {
-  name: string;
-  cron: string;
-  macro: string;
-  params: Record<string, string | number | boolean>;
-  timezone: string;
-}
+import type { ScheduleEntry } from './config.js';
 
 export interface MacroRunner {
   run(

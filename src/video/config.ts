@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 export const VideoConfigSchema = Type.Object(
   {
@@ -67,3 +67,5 @@ export const VideoConfigSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
+
+export type VideoConfig = Static<typeof VideoConfigSchema>;

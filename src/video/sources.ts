@@ -1,19 +1,19 @@
 import { existsSync } from 'node:fs';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import type { VideoConfig } from './config.js';
 import { TestPatternSource } from './test-pattern.js';
 import type { FrameSource } from './types.js';
 
 export interface SourceDeps {
-  config: Config;
+  video: VideoConfig;
   clock: Clock;
   log: Logger;
 }
 
 /** Picks the frame source from config; `auto` falls back to the test pattern when no device exists. */
 export async function createFrameSource(deps: SourceDeps): Promise<FrameSource> {
-  const v = deps.config.video;
+  const v = deps.video;
   const testPattern = () =>
     new TestPatternSource({
       width: v.width,

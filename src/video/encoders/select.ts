@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../core/log.js';
+import type { VideoConfig } from '../config.js';
 import { loadLibYuv } from '../native/libyuv.js';
 import { loadTurboJpeg } from '../native/turbojpeg.js';
 import type { JpegEncoder } from '../types.js';
@@ -11,8 +11,7 @@ import { TurboJpegEncoder } from './turbojpeg.js';
  * Picks the JPEG encoder: libturbojpeg on native threads when the library loads, sharp otherwise
  * (said once, with the package to install).
  */
-export function createEncoder(config: Config, log: Logger): JpegEncoder {
-  const v = config.video;
+export function createEncoder(v: VideoConfig, log: Logger): JpegEncoder {
   if (v.encoder === 'sharp') return new SharpEncoder();
   try {
     loadTurboJpeg();

@@ -186,7 +186,7 @@ async function main() {
   });
   const log = createLogger({ level: 'warn', format: 'json' });
   const store = new StateStore(initialAppState());
-  const sink = await createHidSink({ config, clock: systemClock, log });
+  const sink = await createHidSink({ ...config, clock: systemClock, log });
   const hid = new HidService({
     sink,
     store,

@@ -76,8 +76,8 @@ function setup(udcs: string[] = ['dummy_udc.0'], gadget: Record<string, unknown>
     }),
   });
   const dir = path.join(paths.configfs, 'usb_gadget/kvmr0ck');
-  const up = (c: Config = config) => gadgetUp({ config: c, log, ops: configfsLike }).map(describeChange);
-  const down = () => gadgetDown({ config, log, ops: configfsLike }).map(describeChange);
+  const up = (c: Config = config) => gadgetUp({ ...c, log, ops: configfsLike }).map(describeChange);
+  const down = () => gadgetDown({ ...config, log, ops: configfsLike }).map(describeChange);
   const withGadget = (g: Record<string, unknown>) =>
     Value.Default(ConfigSchema, { paths, gadget: { ...gadget, ...g } }) as Config;
   return { root, paths, config, lines, dir, up, down, withGadget, log };
@@ -159,7 +159,7 @@ describe('gadget up', () => {
 
   it('refuses clearly when there is no UDC: the OTG port must be in peripheral mode', () => {
     const t = setup([]);
-    expect(() => gadgetUp({ config: t.config, log: t.log })).toThrow(/peripheral \(or otg\) mode.*overlays/);
+    expect(() => gadgetUp({ ...t.config, log: t.log })).toThrow(/peripheral \(or otg\) mode.*overlays/);
     expect(existsSync(t.dir)).toBe(false);
   });
 

@@ -4,10 +4,10 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { KvmError } from '../../../src/core/errors.js';
 import { createLogger } from '../../../src/core/log.js';
 import { StateStore } from '../../../src/core/state.js';
-import { HidConfigSchema } from '../../../src/hid/config.js';
+import { type HidConfig, HidConfigSchema } from '../../../src/hid/config.js';
 import { LayoutRegistry } from '../../../src/hid/layout.js';
 import { LAYOUTS } from '../../../src/hid/layouts/index.js';
-import { type HidConfig, HidService } from '../../../src/hid/service.js';
+import { HidService } from '../../../src/hid/service.js';
 import { RecordingSink } from '../../../src/hid/sinks/recording.js';
 import {
   type HidFunctionName,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { KvmError } from '../../../src/core/errors.js';
-import type { HidConfig } from '../../../src/hid/service.js';
+import type { HidConfig } from '../../../src/hid/config.js';
 import type { HidSink, HidSinkListener } from '../../../src/hid/types.js';
 import { makeHid, SlowHostSink } from './helpers.js';
 

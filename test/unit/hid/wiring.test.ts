@@ -58,7 +58,7 @@ describe('sink choice (hid.sink: auto)', () => {
 
   it('records when there is neither a gadget device nor a UDC', async () => {
     const config = Value.Default(ConfigSchema, { paths: paths() }) as Config;
-    const sink = await createHidSink({ config, clock: new FakeClock(), log: quietLog });
+    const sink = await createHidSink({ ...config, clock: new FakeClock(), log: quietLog });
     expect(sink.name).toBe('recording');
   });
 
@@ -67,7 +67,7 @@ describe('sink choice (hid.sink: auto)', () => {
     mkdirSync(path.join(p.sys, 'class/udc/fe800000.usb'), { recursive: true });
     const config = Value.Default(ConfigSchema, { paths: p }) as Config;
     const clock = new FakeClock();
-    const sink = await createHidSink({ config, clock, log: quietLog });
+    const sink = await createHidSink({ ...config, clock, log: quietLog });
     expect(sink.name).toBe('hidg');
     const seen: string[] = [];
     await sink.start({ online: (on, err) => seen.push(on ? 'online' : `offline: ${err}`), leds: () => {} });

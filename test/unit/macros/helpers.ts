@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Value } from '@sinclair/typebox/value';
 import { createLogger } from '../../../src/core/log.js';
-import { MacrosConfigSchema } from '../../../src/macros/config.js';
-import { MacroService, type MacrosConfig } from '../../../src/macros/service.js';
+import { type MacrosConfig, MacrosConfigSchema } from '../../../src/macros/config.js';
+import { MacroService } from '../../../src/macros/service.js';
 import { StreamHub } from '../../../src/video/stream-hub.js';
 import { makeHid } from '../hid/helpers.js';
 
