@@ -13,7 +13,15 @@ import type { Row } from './video.js';
  * every second, beside bare Node's RSS measured in the same run. Each start-up variant shows what
  * a V8 or allocator setting buys; the first is what the start scripts use.
  */
-export const VARIANTS: { name: string; args: string[]; env: Record<string, string> }[] = [
+export interface Variant {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  /** The script started, relative to the package root; default the CLI as built by tsc. */
+  entry?: string;
+}
+
+export const VARIANTS: Variant[] = [
   {
     // package.json start/demo, packaging/kvmr0ck.service, ha-addon/run.sh: keep them in step.
     name: 'as shipped: --max-semi-space-size=1 --v8-pool-size=1, MALLOC_ARENA_MAX=2',
@@ -68,7 +76,7 @@ function stopped(p: ChildProcess): Promise<void> {
 }
 
 /** Bare Node idling: the floor any Node daemon starts from. */
-async function bareNodeRss(): Promise<number> {
+export async function bareNodeRss(): Promise<number> {
   const p = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await sleep(1500);
   const rss = rssOf(p.pid!);
@@ -110,7 +118,7 @@ interface VideoFigures {
   mqtt: { connected: boolean };
 }
 
-async function measureVariant(v: (typeof VARIANTS)[number], seconds: number): Promise<Row> {
+export async function measureVariant(v: Variant, seconds: number): Promise<Row> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-membench-'));
   const broker = await startBroker(dir);
   const config = path.join(dir, 'kvmr0ck.yaml');
@@ -127,7 +135,7 @@ async function measureVariant(v: (typeof VARIANTS)[number], seconds: number): Pr
       '',
     ].join('\n'),
   );
-  const cli = path.join(packageRoot(), 'dist', 'src', 'cli.js');
+  const cli = path.join(packageRoot(), v.entry ?? 'dist/src/cli.js');
   const proc = spawn(process.execPath, [...v.args, cli, 'run', '--config', config], {
     env: { ...process.env, ...v.env, KVMR0CK_CONFIG: config },
     stdio: ['ignore', 'pipe', 'pipe'],

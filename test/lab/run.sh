@@ -9,7 +9,7 @@ npx tsc -p tsconfig.build.json || exit 1
 # Logs go beside the guest's work folder, so two checkouts (worktrees) can run the lab at once.
 logs=${LAB_DIR:-/tmp/kvmr0ck-lab}
 mkdir -p "$logs"
-scenarios=("${@:-hid video}")
+scenarios=("${@:-hid video cost}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
 passed=0
