@@ -63,7 +63,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`memory bench: timed out waiting for ${what}`);
