@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { createRequire } from 'node:module';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { errorMessage, KvmError } from '../core/errors.js';
 import { type Logger, redactUrl } from '../core/log.js';
 import type { MqttConfig } from './config.js';
+
+/**
+ * mqtt.js and its dependencies hold ~3.5 MiB resident once loaded (npm run bench, issue 19): they
+ * are loaded on the first connect, so a daemon with no broker configured never pays for them.
+ * Synchronous (its CommonJS build, the one Node's `import` resolves too), so `open()` stays so.
+ */
+const loadMqtt = () => createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
 
 export interface BrokerHandlers {
   onConnect(): void;
@@ -98,7 +106,7 @@ export class BrokerConnection {
     const password = readPassword(c);
     if (password !== undefined) opts.password = password;
     if (c.ca_file !== '') opts.ca = readFileSync(c.ca_file);
-    const client = connect(c.url, opts);
+    const client = loadMqtt().connect(c.url, opts);
     this.client = client;
     client.on('connect', () => {
       this.delay = c.reconnect_min_ms;

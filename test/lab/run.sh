@@ -12,8 +12,8 @@ mkdir -p "$logs"
 # uvc (test/lab/uvc) joins the default list once it has passed whole; run it by name meanwhile.
 # arm64: the arm64 smoke (test/lab/arm64/smoke.sh); arm64:<name> runs scenario <name> in the arm64
 # guest. LAB_ARM64_FULL=1 runs the whole set there instead of the smoke.
-default="hid video arm64"
-[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video arm64:video arm64:hid arm64:install"
+default="hid video cost arm64"
+[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video cost arm64:video arm64:hid arm64:install"
 scenarios=("${@:-$default}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})

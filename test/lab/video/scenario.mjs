@@ -3,31 +3,11 @@
 // multi-planar, follows a resolution change and a lost signal, and serves what it captured.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { checks, sleep, waitFor } from '../checks.mjs';
 
-let failures = 0;
-const t0 = Date.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function check(name, ok, detail = '') {
-  if (!ok) failures++;
-  console.log(
-    `${ok ? 'ok' : 'not ok'} - ${name}${ok || !detail ? '' : `: ${detail}`}  (+${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-  );
-}
-
-async function waitFor(fn, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) return null;
-    await sleep(250);
-  }
-}
+// Not destructured with a rest: that would copy `failures` once, at 0, and the scenario could never fail.
+const run = checks();
+const { check } = run;
 
 const vivid = (dev, ...ctrls) =>
   execFileSync('v4l2-ctl', ['-d', dev, ...ctrls.flatMap((c) => ['--set-ctrl', c])]);
@@ -270,7 +250,7 @@ finish();
 
 function finish() {
   console.log(
-    `video lab: ${failures === 0 ? 'all passed' : `${failures} failed`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    `video lab: ${run.failures === 0 ? 'all passed' : `${run.failures} failed`} in ${run.elapsed().toFixed(0)} s`,
   );
-  process.exit(failures === 0 ? 0 : 1);
+  process.exit(run.failures === 0 ? 0 : 1);
 }

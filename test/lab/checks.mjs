@@ -1,0 +1,38 @@
+// What every lab scenario prints and waits with: one `ok - …` / `not ok - …` line per check (with
+// the time since the scenario started) and bounded polling.
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A scenario's checks: `check()` prints one line; `failures` counts the `not ok` ones. */
+export function checks() {
+  const t0 = Date.now();
+  let failures = 0;
+  return {
+    check(name, ok, detail = '') {
+      if (!ok) failures++;
+      console.log(
+        `${ok ? 'ok' : 'not ok'} - ${name}${ok || !detail ? '' : `: ${detail}`}  (+${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+    },
+    get failures() {
+      return failures;
+    },
+    /** Seconds since the scenario started. */
+    elapsed: () => (Date.now() - t0) / 1000,
+  };
+}
+
+/** Polls `fn` until it returns something truthy (errors count as "not yet"); null after `ms`. */
+export async function waitFor(fn, ms, everyMs = 250) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) return null;
+    await sleep(everyMs);
+  }
+}
