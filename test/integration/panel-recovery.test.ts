@@ -68,7 +68,7 @@ describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
     await page.evaluate(() => {
       (window as unknown as { stayed: boolean }).stayed = true;
     });
-    const before = await page.getAttribute('#screen img', 'src');
+    const before = await page.getAttribute('#screen img', 'data-stream');
     const down = w.expect(new RegExp(literal(d.url)));
     await d.stop('SIGKILL');
     await page.waitForFunction(
@@ -83,7 +83,7 @@ describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
     await page.waitForFunction((old) => {
       const img = document.querySelector('#screen img') as HTMLImageElement;
       return (
-        img.src !== old &&
+        img.dataset.stream !== old &&
         img.naturalWidth === 1280 &&
         document.querySelector('.kvm-overlay')!.hasAttribute('hidden')
       );

@@ -14,7 +14,7 @@ import { HaCommands, type Hass } from './ha-sink.js';
 import { InputController, type InputSink } from './input.js';
 import type { MacroInfo, ServerMessage } from './socket.js';
 import { StreamView } from './stream.js';
-import { el, fillLayouts, macroForm, renderMacroStatus, unknownMacro } from './ui.js';
+import { el, fillLayouts, fillTypingProfiles, macroForm, renderMacroStatus, unknownMacro } from './ui.js';
 
 export interface CardConfig {
   type?: string;
@@ -263,7 +263,8 @@ export class Kvmr0ckCard extends HTMLElement {
     if (this.direct) {
       if (command.action === 'macro')
         this.direct.macro(String(command.name), (command.params as Record<string, unknown>) ?? {});
-      else if (command.action === 'type') this.direct.type(String(command.text), command.layout as string);
+      else if (command.action === 'type')
+        this.direct.type(String(command.text), command.layout as string, command.typing as string);
       else if (command.action === 'cancel') this.direct.cancel();
       return;
     }
@@ -298,15 +299,22 @@ export class Kvmr0ckCard extends HTMLElement {
     const hello = this.direct?.socket.hello;
     if (hello) fillLayouts(layout, hello);
     else layout.hidden = true; // HA mode: the board types in its configured layout
+    const typing = el('select', { class: 'typing', 'aria-label': 'typing profile' });
+    fillTypingProfiles(typing, hello ? (hello.typing ?? 'fast') : undefined);
     const send = () => {
       if (text.value)
-        this.act({ action: 'type', text: text.value, ...(hello ? { layout: layout.value } : {}) });
+        this.act({
+          action: 'type',
+          text: text.value,
+          ...(hello ? { layout: layout.value } : {}),
+          ...(typing.value ? { typing: typing.value } : {}),
+        });
       text.value = '';
     };
     text.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') send();
     });
-    bar.append(el('span', { class: 'typer' }, text, layout, button('Type', send, 'type')));
+    bar.append(el('span', { class: 'typer' }, text, layout, typing, button('Type', send, 'type')));
   }
 
   private runMacro(name: string): void {
