@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
 import type { Daemon } from './daemon.js';
 
 /** The short-lived token HA puts in a camera entity's `access_token` attribute. */
@@ -57,3 +58,14 @@ body { font-family: Roboto, system-ui, sans-serif; --primary-color: #03a9f4; --p
   --divider-color: #e0e0e0; --error-color: #db4437; background: #fafafa; }
 @media (prefers-color-scheme: dark) { body { --primary-text-color: #e1e1e1; --secondary-text-color: #9b9b9b;
   --card-background-color: #1c1c1c; --secondary-background-color: #282828; --divider-color: #3a3a3a; background: #111; } }`;
+
+/** The card's picture decoded a frame of the demo's 1280×720 test pattern. */
+export async function untilCardLive(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
+        .naturalWidth === 1280,
+    null,
+    { timeout: 15_000 },
+  );
+}

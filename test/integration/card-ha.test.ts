@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watchedPage } from '../helpers/browser.js';
 import { type Daemon, mqttEnv, startDaemon } from '../helpers/daemon.js';
-import { CAMERA_TOKEN, fakeHomeAssistant } from '../helpers/ha-page.js';
+import { CAMERA_TOKEN, fakeHomeAssistant, untilCardLive } from '../helpers/ha-page.js';
 import { type Broker, type Probe, probe, startMosquitto } from '../helpers/mosquitto.js';
 import { recorded, relReport, untilRecorded } from '../helpers/recorded.js';
 import { until } from '../helpers/wait.js';
@@ -79,13 +79,7 @@ describe('kvmr0ck-card in Home Assistant mode, through MQTT to the daemon', { ti
       },
       { token: CAMERA_TOKEN, attrs: macros },
     );
-    await page.waitForFunction(
-      () =>
-        (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
-          .naturalWidth === 1280,
-      null,
-      { timeout: 15_000 },
-    );
+    await untilCardLive(page);
 
     // Relative mouse: the first click locks the pointer; motion goes as summed move_rel commands.
     await page.selectOption('kvmr0ck-card select.mouse-mode', 'rel');

@@ -8,7 +8,7 @@ import {
   watchedPage,
 } from '../helpers/browser.js';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
-import { CAMERA_TOKEN, fakeHomeAssistant } from '../helpers/ha-page.js';
+import { CAMERA_TOKEN, fakeHomeAssistant, untilCardLive } from '../helpers/ha-page.js';
 import { untilPictureMoves } from '../helpers/panel.js';
 import { absReport, untilRecorded } from '../helpers/recorded.js';
 import { selfSignedCert } from '../helpers/tls.js';
@@ -245,13 +245,7 @@ describe('kvmr0ck-card', { timeout: 90_000 }, () => {
       'the message',
     );
     await setState('streaming');
-    await page.waitForFunction(
-      () =>
-        (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
-          .naturalWidth === 1280,
-      null,
-      { timeout: 15_000 },
-    );
+    await untilCardLive(page);
     await w.close();
   });
 
@@ -274,13 +268,7 @@ describe('kvmr0ck-card', { timeout: 90_000 }, () => {
         },
         { token: CAMERA_TOKEN },
       );
-      await page.waitForFunction(
-        () =>
-          (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
-            .naturalWidth === 1280,
-        null,
-        { timeout: 15_000 },
-      );
+      await untilCardLive(page);
       await untilPictureMoves(page, 'kvmr0ck-card .kvm-picture');
       expect(
         await page.evaluate(() =>

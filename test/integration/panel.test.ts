@@ -130,6 +130,18 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
       { timeout: 30_000 },
     );
     expect(Number(await page.getAttribute('#screen img', 'data-live-urls'))).toBeLessThanOrEqual(2);
+    // A click turns the readout off: the <img> reads the stream itself again (less CPU), no blob left.
+    await page.click('#s-lat');
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#screen img') as HTMLImageElement;
+      return img.src === img.dataset.stream && img.dataset.liveUrls === '0' && img.naturalWidth === 1280;
+    });
+    expect(await readout()).toBe('latency: off');
+    await untilPictureMoves(page);
+    await page.click('#s-lat');
+    await page.waitForFunction(() =>
+      /^\d+ ms · [1-9]\d* fps$/.test(document.getElementById('s-lat')?.textContent ?? ''),
+    );
     await w.close();
   });
 

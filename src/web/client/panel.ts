@@ -14,7 +14,12 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 
 const screen = $('screen');
 // Timed: the picture is read with fetch() so each frame's capture time is known (latency readout).
-const view = new StreamView(screen, { timed: true, onPaint: (f) => meter.painted(f) });
+// It costs the browser more CPU than the <img> reading the stream itself, so phones start without
+// it; a click on the readout turns it on or off.
+const view = new StreamView(screen, {
+  timed: !matchMedia('(pointer: coarse)').matches,
+  onPaint: (f) => meter.painted(f),
+});
 const session = new DirectSession({
   base: new URL('./', location.href).href,
   sameOrigin: true,
@@ -75,6 +80,12 @@ const ERROR_SHOW_MS = 6000;
 
 /** Capture -> paint and painted fps, twice a second. */
 function renderLatency(): void {
+  if (!view.timed) {
+    setText('s-lat', 'latency: off', 'dim');
+    $('s-lat').title =
+      'Click to measure capture → paint latency and fps (reads the stream frame by frame: more CPU in this browser)';
+    return;
+  }
   const r = meter.readout(wallNow());
   const lat = r.latencyMs === null ? '–' : `${r.latencyMs} ms`;
   setText('s-lat', `${lat} · ${r.fps} fps`, r.fps === 0 ? 'dim' : '');
@@ -82,8 +93,12 @@ function renderLatency(): void {
     "Capture → paint: how old each frame is when this browser paints it (median over 2 s), from the frame's capture time on the board. " +
     "The board's clock is related to this browser's by the WebSocket pings (offset = board time − the ping's midpoint)" +
     (r.errorMs === null ? '.' : `, so it is accurate to ±${r.errorMs} ms.`) +
-    ` fps: frames painted per second here. Input round trip: ${session.socket.rttMs ?? '–'} ms.`;
+    ` fps: frames painted per second here. Input round trip: ${session.socket.rttMs ?? '–'} ms. Click to turn off (less CPU).`;
 }
+$('s-lat').addEventListener('click', () => {
+  view.setTimed(!view.timed);
+  renderLatency();
+});
 setInterval(renderLatency, 500);
 
 /** The live quality (changed here, by MQTT or the API) as the selected option, added when it is not one. */
