@@ -198,6 +198,7 @@ export async function createApp(o: AppOptions): Promise<App> {
       auth,
       maxSessions: config.server.max_ws_sessions,
       layout: config.hid.layout,
+      typing: config.hid.typing,
       video: params,
     }),
   );

@@ -76,7 +76,7 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub, limits: Strea
           }
           lastId = f.id;
           lastSentAt = performance.now();
-          const head = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.jpeg.length}\r\nX-Frame-Id: ${f.id}\r\n\r\n`;
+          const head = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.jpeg.length}\r\nX-Frame-Id: ${f.id}\r\nX-Timestamp: ${captureTime(f.capturedAt)}\r\n\r\n`;
           res.write(head);
           res.write(f.jpeg);
           const ok = res.write('\r\n');
@@ -92,6 +92,16 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub, limits: Strea
       }
     },
   );
+}
+
+/**
+ * When a frame was captured, as seconds since the epoch on the board's wall clock (the form
+ * ustreamer's parts carry): `capturedAt` is monotonic (performance.now(), see Frame), so it is
+ * placed on the wall clock the WebSocket's pong reports, and a browser that knows its offset to
+ * that clock can tell how old the frame is when it paints it.
+ */
+export function captureTime(capturedAt: number): string {
+  return ((Date.now() - (performance.now() - capturedAt)) / 1000).toFixed(4);
 }
 
 function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {

@@ -26,6 +26,8 @@ export interface WsDeps {
   maxSessions: number;
   /** The configured target layout (`hid.layout`): clients pre-select it for typing. */
   layout: string;
+  /** The configured typing profile (`hid.typing`): clients pre-select it in their paste box. */
+  typing: string;
   /** Live video settings (`{t: "video", quality?, max_fps?}`). */
   video: { set(p: VideoParamsInput): void };
 }
@@ -115,6 +117,7 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         v: WS_VERSION,
         layouts: deps.hid.layouts(),
         layout: deps.layout,
+        typing: deps.typing,
         macros: deps.macros.list(),
         role: principal.role,
       });
@@ -169,7 +172,8 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         }
         switch (m.t) {
           case 'ping':
-            return send({ t: 'pong' });
+            // The board's wall clock (ms) lets a client relate the stream's X-Timestamp to its own.
+            return send({ t: 'pong', ts: Date.now() });
           case 'video':
             return deps.video.set({
               quality: m.quality === undefined ? undefined : num(m.quality, 1, 100, 'quality'),

@@ -194,6 +194,9 @@ export function buildComponents(c: EntityContext): Record<string, Component> {
       name: 'Macro status',
       ...st,
       val_tpl: field('macro'),
+      // The macro list as attributes (node_id, macros): the dashboard card reads each macro's
+      // parameters and `dangerous` flag there, having no other way to the board in HA mode.
+      json_attr_t: t.macros,
       icon: 'mdi:script-text-play',
     });
     add('macro_event', {

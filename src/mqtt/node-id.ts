@@ -47,6 +47,8 @@ export interface Topics {
   /** Our own echo, to know the broker has sent every retained message we subscribed to. */
   sync: string;
   macroSelect: string;
+  /** Retained: the macros with their parameters (the card's form in Home Assistant mode). */
+  macros: string;
   textState: string;
   discovery: string;
   haStatus: string;
@@ -67,6 +69,7 @@ export function topicsFor(prefix: string, discoveryPrefix: string, node: string)
     version: `${base}/version`,
     sync: `${base}/sync`,
     macroSelect: `${base}/macro_select`,
+    macros: `${base}/macros`,
     textState: `${base}/text_state`,
     discovery: `${discoveryPrefix}/device/${node}/config`,
     haStatus: `${discoveryPrefix}/status`,

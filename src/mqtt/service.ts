@@ -334,6 +334,10 @@ export class MqttService implements Service {
     );
     this.published = current;
     this.conn.publish(this.topics.discovery, JSON.stringify(payload), { retain: true, qos: 1 });
+    if (this.o.macros) {
+      const list = { node_id: this.nodeId_, macros: this.o.macros.list() };
+      this.conn.publish(this.topics.macros, JSON.stringify(list), { retain: true });
+    }
   }
 
   private onMacroEvent(e: MacroEvent): void {

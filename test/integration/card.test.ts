@@ -1,6 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,65 +8,11 @@ import {
   watchedPage,
 } from '../helpers/browser.js';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
+import { CAMERA_TOKEN, fakeHomeAssistant, untilCardLive } from '../helpers/ha-page.js';
 import { untilPictureMoves } from '../helpers/panel.js';
 import { absReport, untilRecorded } from '../helpers/recorded.js';
 import { selfSignedCert } from '../helpers/tls.js';
 import { until } from '../helpers/wait.js';
-
-/** The short-lived token HA puts in a camera entity's `access_token` attribute. */
-const CAMERA_TOKEN = 'ha-camera-token-1234';
-
-/**
- * A stand-in for Home Assistant's frontend origin: the dashboard page (loading the card from the
- * daemon, as a Lovelace resource does) and `/api/camera_proxy_stream/<entity>`, which relays the
- * daemon's MJPEG like HA's MJPEG IP Camera integration, for the camera's current access token only.
- */
-async function fakeHomeAssistant(
-  d: Daemon,
-  tls?: { cert: Buffer; key: Buffer },
-): Promise<{ url: string; close(): void }> {
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    if (u.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(
-        `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><style>${THEME_CSS}</style></head>` +
-          `<body><div id="host" style="max-width:720px;margin:16px"></div><script src="${d.url}kvmr0ck-card.js"></script></body></html>`,
-      );
-      return;
-    }
-    if (u.pathname === '/api/camera_proxy_stream/camera.kvm') {
-      if (u.searchParams.get('token') !== CAMERA_TOKEN) {
-        res.writeHead(401).end();
-        return;
-      }
-      const get = d.url.startsWith('https:') ? https.get : http.get;
-      // The board's test certificate is self-signed: trust it for the relay, as HA would be told to.
-      const up = get(`${d.url}stream`, { headers: d.authHeaders, rejectUnauthorized: false }, (r) => {
-        res.writeHead(r.statusCode ?? 502, { 'content-type': r.headers['content-type'] ?? '' });
-        r.pipe(res);
-      });
-      res.on('close', () => up.destroy());
-      return;
-    }
-    res.writeHead(404).end();
-  };
-  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`,
-    close: () => server.close(),
-  };
-}
-
-/** HA's theme variables, light and dark, as the frontend sets them on the page. */
-const THEME_CSS = `
-body { font-family: Roboto, system-ui, sans-serif; --primary-color: #03a9f4; --primary-text-color: #212121;
-  --secondary-text-color: #727272; --card-background-color: #fff; --secondary-background-color: #f0f0f0;
-  --divider-color: #e0e0e0; --error-color: #db4437; background: #fafafa; }
-@media (prefers-color-scheme: dark) { body { --primary-text-color: #e1e1e1; --secondary-text-color: #9b9b9b;
-  --card-background-color: #1c1c1c; --secondary-background-color: #282828; --divider-color: #3a3a3a; background: #111; } }`;
 
 /** Counts the sockets the page makes and how many are open now. */
 const COUNT_SOCKETS = () => {
@@ -302,13 +245,7 @@ describe('kvmr0ck-card', { timeout: 90_000 }, () => {
       'the message',
     );
     await setState('streaming');
-    await page.waitForFunction(
-      () =>
-        (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
-          .naturalWidth === 1280,
-      null,
-      { timeout: 15_000 },
-    );
+    await untilCardLive(page);
     await w.close();
   });
 
@@ -331,13 +268,7 @@ describe('kvmr0ck-card', { timeout: 90_000 }, () => {
         },
         { token: CAMERA_TOKEN },
       );
-      await page.waitForFunction(
-        () =>
-          (document.querySelector('kvmr0ck-card')!.shadowRoot!.querySelector('img') as HTMLImageElement)
-            .naturalWidth === 1280,
-        null,
-        { timeout: 15_000 },
-      );
+      await untilCardLive(page);
       await untilPictureMoves(page, 'kvmr0ck-card .kvm-picture');
       expect(
         await page.evaluate(() =>

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watchedPage } from '../helpers/browser.js';
@@ -68,7 +71,7 @@ describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
     await page.evaluate(() => {
       (window as unknown as { stayed: boolean }).stayed = true;
     });
-    const before = await page.getAttribute('#screen img', 'src');
+    const before = await page.getAttribute('#screen img', 'data-stream');
     const down = w.expect(new RegExp(literal(d.url)));
     await d.stop('SIGKILL');
     await page.waitForFunction(
@@ -83,7 +86,7 @@ describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
     await page.waitForFunction((old) => {
       const img = document.querySelector('#screen img') as HTMLImageElement;
       return (
-        img.src !== old &&
+        img.dataset.stream !== old &&
         img.naturalWidth === 1280 &&
         document.querySelector('.kvm-overlay')!.hasAttribute('hidden')
       );
@@ -98,7 +101,9 @@ describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
       command: 'run',
       timeoutMs: 30_000,
       env: {
-        KVMR0CK_HID__SINK: 'recording',
+        // No gadget devices: the target's USB as good as unplugged (HID offline).
+        KVMR0CK_HID__SINK: 'hidg',
+        KVMR0CK_PATHS__DEV: mkdtempSync(path.join(tmpdir(), 'kvmr0ck-nodev-')),
         KVMR0CK_VIDEO__SOURCE: 'v4l2',
         KVMR0CK_VIDEO__DEVICE: '/dev/video-kvmr0ck-test-missing',
       },
@@ -121,6 +126,16 @@ describe('web panel across a daemon restart', { timeout: 150_000 }, () => {
     await page.waitForFunction(() =>
       /MACRO_NOT_FOUND/.test(document.getElementById('s-error')?.textContent ?? ''),
     );
+    // The target's USB is gone: the status bar says so in red, and typed text is refused with why.
+    await page.waitForFunction(() => /HID offline/.test(document.getElementById('s-usb')?.textContent ?? ''));
+    expect(await page.getAttribute('#s-usb', 'class')).toBe('off');
+    await page.click('#paste-open');
+    await page.fill('#paste-text', 'hello');
+    await page.click('#paste-go');
+    await page.waitForFunction(() =>
+      /^HID_OFFLINE: .*hidg0/.test(document.getElementById('paste-progress')?.textContent ?? ''),
+    );
+    expect(await page.textContent('#s-error')).toMatch(/^HID_OFFLINE/);
     await w.close();
   });
 });

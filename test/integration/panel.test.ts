@@ -19,7 +19,8 @@ const KEY_UP = '00 00 00 00 00 00 00 00';
 describe('web panel in Chromium', { timeout: 90_000 }, () => {
   // A German target: the paste box must default to it and type "yz" with the keys a German
   // keyboard has there (Y and Z swapped against US).
-  const env = daemonAndBrowser({ env: { KVMR0CK_HID__LAYOUT: 'de' } });
+  // Typing profile `safe` configured: the paste box must pre-select it too.
+  const env = daemonAndBrowser({ env: { KVMR0CK_HID__LAYOUT: 'de', KVMR0CK_HID__TYPING: 'safe' } });
   let d: Daemon;
   let browser: Browser;
   beforeAll(() => {
@@ -86,6 +87,64 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await w.close();
   });
 
+  it("shows capture -> paint latency and fps from the frames' own capture times, on a skewed clock", async () => {
+    w = await watchedPage(browser, { viewport: { width: 1366, height: 800 } });
+    const page = w.page;
+    // This browser's clock runs 5 s ahead of the board's: only the offset measured by the pings
+    // (not the two clocks read as one) keeps the readout near the real age of a frame.
+    await page.addInitScript(() => {
+      const d = Object.getOwnPropertyDescriptor(Performance.prototype, 'timeOrigin')!;
+      Object.defineProperty(Performance.prototype, 'timeOrigin', {
+        get(this: Performance) {
+          return (d.get!.call(this) as number) + 5000;
+        },
+      });
+    });
+    await logIn(page, d);
+    await untilLive(page);
+    const readout = () => page.textContent('#s-lat');
+    await page.waitForFunction(() =>
+      /^\d+ ms · [1-9]\d* fps$/.test(document.getElementById('s-lat')?.textContent ?? ''),
+    );
+    const [lat, fps] = (await readout())!.match(/\d+/g)!.map(Number);
+    // The demo captures 30 fps on this loopback link: frames are well under a second old.
+    expect(lat).toBeLessThan(1000);
+    expect(fps).toBeGreaterThan(2);
+    expect(await page.getAttribute('#s-lat', 'title')).toMatch(
+      /offset = board time − the ping's midpoint\), so it is accurate to ±\d+ ms/,
+    );
+    // The parts carry the capture time on the board's wall clock (checked here against this machine's).
+    const r = await fetch(`${d.url}stream`, { headers: d.authHeaders });
+    const reader = r.body!.getReader();
+    let head = '';
+    while (!/X-Timestamp: [\d.]+\r\n/.test(head))
+      head += Buffer.from((await reader.read()).value!).toString('latin1');
+    await reader.cancel();
+    const ts = Number(/X-Timestamp: ([\d.]+)/.exec(head)![1]) * 1000;
+    expect(Math.abs(Date.now() - ts)).toBeLessThan(2000);
+    // Each frame is a blob URL, revoked when the next one shows: after 60 more frames one or two live.
+    const painted = Number(await page.getAttribute('#screen img', 'data-painted'));
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('#screen img')!.getAttribute('data-painted')) > n + 60,
+      painted,
+      { timeout: 30_000 },
+    );
+    expect(Number(await page.getAttribute('#screen img', 'data-live-urls'))).toBeLessThanOrEqual(2);
+    // A click turns the readout off: the <img> reads the stream itself again (less CPU), no blob left.
+    await page.click('#s-lat');
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#screen img') as HTMLImageElement;
+      return img.src === img.dataset.stream && img.dataset.liveUrls === '0' && img.naturalWidth === 1280;
+    });
+    expect(await readout()).toBe('latency: off');
+    await untilPictureMoves(page);
+    await page.click('#s-lat');
+    await page.waitForFunction(() =>
+      /^\d+ ms · [1-9]\d* fps$/.test(document.getElementById('s-lat')?.textContent ?? ''),
+    );
+    await w.close();
+  });
+
   it('pastes in the configured layout (de) with progress, and from the clipboard', async () => {
     const page = await desktop();
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -106,6 +165,32 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     const clip = (await recorded(d, t1, 'keyboard')).map((r) => r.hex).filter((h) => h !== KEY_UP);
     expect(clip).toEqual(['00 00 12 00 00 00 00 00', '00 00 0e 00 00 00 00 00']); // o, k
     await page.screenshot({ path: screenshotPath('panel.png') });
+
+    // The typing profile: the configured one (safe) by default, and the one chosen goes with the
+    // request. bios presses Shift in a report of its own before the key; safe presses them together.
+    const sent: string[] = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+    await page.reload();
+    await untilLive(page);
+    await page.click('#paste-open');
+    expect(await page.inputValue('#typing')).toBe('safe');
+    const SHIFT = '02 00 00 00 00 00 00 00';
+    const SHIFT_A = '02 00 04 00 00 00 00 00';
+    const t2 = Date.now();
+    await page.fill('#paste-text', 'A');
+    await page.click('#paste-go');
+    await page.waitForFunction(() => document.getElementById('paste-progress')?.textContent === 'done');
+    expect((await recorded(d, t2, 'keyboard')).map((r) => r.hex)).toEqual([SHIFT_A, KEY_UP]);
+    await page.selectOption('#typing', 'bios');
+    const t3 = Date.now();
+    await page.click('#paste-go');
+    await page.waitForFunction(() => document.getElementById('paste-progress')?.textContent === 'done');
+    const bios = (await recorded(d, t3, 'keyboard')).map((r) => r.hex);
+    expect(bios.slice(0, 2)).toEqual([SHIFT, SHIFT_A]);
+    const types = sent
+      .map((m) => JSON.parse(m) as { t: string; typing?: string })
+      .filter((m) => m.t === 'type');
+    expect(types.map((m) => m.typing)).toEqual(['safe', 'bios']);
     await w.close();
   });
 
@@ -205,7 +290,7 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await page.selectOption('#max-fps', '5');
     await page.waitForFunction(() => {
       const img = document.querySelector('#screen img') as HTMLImageElement;
-      return new URL(img.src).searchParams.get('fps') === '5' && img.naturalWidth === 1280;
+      return new URL(img.dataset.stream!).searchParams.get('fps') === '5' && img.naturalWidth === 1280;
     });
     await untilPictureMoves(page);
     // JPEG quality is the daemon's live setting for every viewer: it shows in the state, and the

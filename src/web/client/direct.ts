@@ -63,9 +63,12 @@ export class DirectSession {
     wheel: (v, h) => this.socket.send({ t: 'wheel', v, h }),
   };
 
-  /** Types text in the target's layout (the configured one unless `layout` says otherwise). */
-  type(text: string, layout?: string): void {
-    this.socket.send({ t: 'type', text, ...(layout ? { layout } : {}) });
+  /**
+   * Types text in the target's layout with a typing profile (the configured ones unless `layout`
+   * or `typing` say otherwise).
+   */
+  type(text: string, layout?: string, typing?: string): void {
+    this.socket.send({ t: 'type', text, ...(layout ? { layout } : {}), ...(typing ? { typing } : {}) });
   }
 
   /** Like `type`, but after what was queued before instead of replacing it. */

@@ -108,7 +108,15 @@ export class InputController {
   setMode(mode: MouseMode): void {
     this.mode = mode;
     this.o.screen.dataset.mouse = mode;
-    if (mode !== 'rel' && document.pointerLockElement === this.o.screen) document.exitPointerLock();
+    if (mode !== 'rel' && this.locked()) document.exitPointerLock();
+  }
+
+  /**
+   * The screen holds the pointer lock. Asked of the screen's own root: in the card's shadow root,
+   * `document.pointerLockElement` is the card element (retargeted), never the screen inside it.
+   */
+  private locked(): boolean {
+    return (this.o.screen.getRootNode() as Document | ShadowRoot).pointerLockElement === this.o.screen;
   }
 
   /** Sends what is pending, in order: the absolute position, the relative motion, the wheel. */
@@ -205,7 +213,7 @@ export class InputController {
       return;
     }
     e.preventDefault();
-    if (this.mode === 'rel' && document.pointerLockElement !== this.o.screen) {
+    if (this.mode === 'rel' && !this.locked()) {
       // The first click captures the pointer (Esc releases it, the browser's rule); moves are
       // read from movementX/Y either way, so the same path works where the lock is refused.
       void Promise.resolve(this.o.screen.requestPointerLock?.()).catch(() => undefined);

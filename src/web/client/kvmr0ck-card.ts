@@ -11,10 +11,10 @@ import { Kvmr0ckCardEditor } from './card-editor.js';
 import { CARD_CSS } from './card-style.js';
 import { DirectSession } from './direct.js';
 import { HaCommands, type Hass } from './ha-sink.js';
-import { InputController, type InputSink } from './input.js';
+import { InputController, type InputSink, type MouseMode } from './input.js';
 import type { MacroInfo, ServerMessage } from './socket.js';
 import { StreamView } from './stream.js';
-import { el, fillLayouts, macroForm, renderMacroStatus, unknownMacro } from './ui.js';
+import { el, fillLayouts, fillTypingProfiles, macroForm, renderMacroStatus, unknownMacro } from './ui.js';
 
 export interface CardConfig {
   type?: string;
@@ -66,6 +66,7 @@ const RECONNECT_SETTLE_MS = 400;
 const CAMERA_RETRY_MS = 5000;
 
 type Checked = ReturnType<typeof checkConfig>;
+const NO_MACROS: MacroInfo[] = [];
 
 export class Kvmr0ckCard extends HTMLElement {
   private config: Checked | null = null;
@@ -81,6 +82,7 @@ export class Kvmr0ckCard extends HTMLElement {
   private cameraOpenedAt = -Infinity;
   /** url+token+entity the live parts were built for: other changes (title, macros) keep them. */
   private builtFor = '';
+  private mouseMode: MouseMode = 'abs';
 
   static getConfigElement(): HTMLElement {
     return document.createElement('kvmr0ck-card-editor');
@@ -100,7 +102,52 @@ export class Kvmr0ckCard extends HTMLElement {
 
   set hass(hass: Hass) {
     this._hass = hass;
-    if (this.config?.entity && !this.config.url && this.view) this.showCamera();
+    if (this.config?.entity && !this.config.url && this.view) {
+      this.showCamera();
+      this.macrosFromHa(hass);
+    }
+  }
+
+  /** The entity carrying the board's macro list (kvmr0ck's macro status sensor), once found. */
+  private macroEntity: string | null = null;
+
+  /**
+   * HA mode: the board publishes its macros (parameters, `dangerous`) as the attributes of its
+   * macro status sensor; the one whose `node_id` is this card's gives the forms and confirmations.
+   */
+  private macrosFromHa(hass: Hass): void {
+    const node = this.config!.node_id;
+    const owns = (id: string) => hass.states[id]?.attributes.node_id === node;
+    if (!this.macroEntity || !owns(this.macroEntity))
+      this.macroEntity =
+        Object.keys(hass.states).find(
+          (id) => id.startsWith('sensor.') && owns(id) && Array.isArray(hass.states[id]!.attributes.macros),
+        ) ?? null;
+    const sensor = this.macroEntity ? hass.states[this.macroEntity]! : null;
+    this.renderHaMacroStatus(sensor?.state ?? '');
+    const list = sensor ? (sensor.attributes.macros as MacroInfo[]) : NO_MACROS;
+    if (list === this.haMacros) return;
+    this.haMacros = list;
+    this.macros = list;
+    this.renderToolbar();
+  }
+  private haMacros: MacroInfo[] | null = null;
+
+  /** HA mode: the macro status sensor's state ("running enter_bios"), with Cancel while one runs. */
+  private renderHaMacroStatus(state: string): void {
+    const status = this.root?.querySelector<HTMLElement>('.status');
+    if (!status || status.dataset.sensor === state) return;
+    status.dataset.sensor = state;
+    const running = /^running (.+)$/.exec(state)?.[1];
+    if (!running) {
+      delete status.dataset.running;
+      status.replaceChildren(state && state !== 'idle' ? `last macro: ${state}` : '');
+      return;
+    }
+    const cancel = el('button', { type: 'button', class: 'kvm-cancel kvm-danger' }, 'Cancel');
+    cancel.addEventListener('click', () => this.act({ action: 'cancel' }));
+    status.dataset.running = running;
+    status.replaceChildren(el('span', {}, `running ${running}`), cancel);
   }
 
   get hass(): Hass | undefined {
@@ -195,7 +242,7 @@ export class Kvmr0ckCard extends HTMLElement {
       enabled,
       onCapture: (on) => screen.classList.toggle('captured', on),
     });
-    this.input.setMode('abs');
+    this.input.setMode(this.mouseMode);
     this.input.start();
     this.renderToolbar();
     if (this.direct) {
@@ -205,7 +252,10 @@ export class Kvmr0ckCard extends HTMLElement {
         this.settle = null;
         direct.start();
       }, RECONNECT_SETTLE_MS);
-    } else this.showCamera();
+    } else {
+      this.showCamera();
+      if (this._hass) this.macrosFromHa(this._hass);
+    }
   }
 
   private teardown(): void {
@@ -213,6 +263,7 @@ export class Kvmr0ckCard extends HTMLElement {
     this.settle = null;
     this.input?.stop();
     this.direct?.stop();
+    this.ha?.stop();
     this.view?.pause();
     this.input = null;
     this.direct = null;
@@ -220,6 +271,7 @@ export class Kvmr0ckCard extends HTMLElement {
     this.view = null;
     this.builtFor = '';
     this.cameraOpenedAt = -Infinity;
+    this.haMacros = null;
   }
 
   /** HA mode: the camera entity's live MJPEG through HA's camera proxy (its short-lived token). */
@@ -263,7 +315,8 @@ export class Kvmr0ckCard extends HTMLElement {
     if (this.direct) {
       if (command.action === 'macro')
         this.direct.macro(String(command.name), (command.params as Record<string, unknown>) ?? {});
-      else if (command.action === 'type') this.direct.type(String(command.text), command.layout as string);
+      else if (command.action === 'type')
+        this.direct.type(String(command.text), command.layout as string, command.typing as string);
       else if (command.action === 'cancel') this.direct.cancel();
       return;
     }
@@ -298,15 +351,39 @@ export class Kvmr0ckCard extends HTMLElement {
     const hello = this.direct?.socket.hello;
     if (hello) fillLayouts(layout, hello);
     else layout.hidden = true; // HA mode: the board types in its configured layout
+    const typing = el('select', { class: 'typing', 'aria-label': 'typing profile' });
+    fillTypingProfiles(typing, hello ? (hello.typing ?? 'fast') : undefined);
     const send = () => {
       if (text.value)
-        this.act({ action: 'type', text: text.value, ...(hello ? { layout: layout.value } : {}) });
+        this.act({
+          action: 'type',
+          text: text.value,
+          ...(hello ? { layout: layout.value } : {}),
+          ...(typing.value ? { typing: typing.value } : {}),
+        });
       text.value = '';
     };
     text.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') send();
     });
-    bar.append(el('span', { class: 'typer' }, text, layout, button('Type', send, 'type')));
+    bar.append(el('span', { class: 'typer' }, text, layout, typing, button('Type', send, 'type')));
+    // Relative: for BIOS screens and games; the first click locks the pointer, Esc releases it.
+    const mouse = el(
+      'select',
+      {
+        class: 'mouse-mode',
+        'aria-label': 'mouse mode',
+        title: 'Mouse: absolute, or relative (BIOS, games: click to lock the pointer, Esc releases it)',
+      },
+      el('option', { value: 'abs' }, 'mouse: absolute'),
+      el('option', { value: 'rel' }, 'mouse: relative'),
+    );
+    mouse.value = this.mouseMode;
+    mouse.addEventListener('change', () => {
+      this.mouseMode = mouse.value as MouseMode;
+      this.input?.setMode(this.mouseMode);
+    });
+    bar.append(mouse);
   }
 
   private runMacro(name: string): void {

@@ -3,15 +3,23 @@
 
 import { DirectSession } from './direct.js';
 import { InputController, type MouseMode } from './input.js';
+import { LatencyMeter } from './latency.js';
 import type { KvmState, MacroInfo, ServerMessage } from './socket.js';
+import { wallNow } from './socket.js';
 import { softKeyboard } from './softkeys.js';
 import { StreamView } from './stream.js';
-import { el, fillLayouts, macroForm, renderMacroStatus, unknownMacro } from './ui.js';
+import { el, fillLayouts, fillTypingProfiles, macroForm, renderMacroStatus, unknownMacro } from './ui.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const screen = $('screen');
-const view = new StreamView(screen);
+// Timed: the picture is read with fetch() so each frame's capture time is known (latency readout).
+// It costs the browser more CPU than the <img> reading the stream itself, so phones start without
+// it; a click on the readout turns it on or off.
+const view = new StreamView(screen, {
+  timed: !matchMedia('(pointer: coarse)').matches,
+  onPaint: (f) => meter.painted(f),
+});
 const session = new DirectSession({
   base: new URL('./', location.href).href,
   sameOrigin: true,
@@ -26,6 +34,7 @@ const input = new InputController({
   enabled: () => session.socket.canSend,
   onCapture: (on) => screen.classList.toggle('captured', on),
 });
+const meter = new LatencyMeter(session.socket.clock);
 const layout = $<HTMLSelectElement>('layout');
 let macros: MacroInfo[] = [];
 
@@ -46,6 +55,7 @@ function onLink(s: string): void {
   if (s === 'online') {
     const hello = session.socket.hello!;
     fillLayouts(layout, hello);
+    fillTypingProfiles($<HTMLSelectElement>('typing'), hello.typing);
     macros = hello.macros ?? [];
     fillMacros();
     document.body.classList.toggle('viewer', hello.role === 'viewer');
@@ -67,6 +77,29 @@ function onMessage(m: ServerMessage): void {
   }
 }
 const ERROR_SHOW_MS = 6000;
+
+/** Capture -> paint and painted fps, twice a second. */
+function renderLatency(): void {
+  if (!view.timed) {
+    setText('s-lat', 'latency: off', 'dim');
+    $('s-lat').title =
+      'Click to measure capture → paint latency and fps (reads the stream frame by frame: more CPU in this browser)';
+    return;
+  }
+  const r = meter.readout(wallNow());
+  const lat = r.latencyMs === null ? '–' : `${r.latencyMs} ms`;
+  setText('s-lat', `${lat} · ${r.fps} fps`, r.fps === 0 ? 'dim' : '');
+  $('s-lat').title =
+    "Capture → paint: how old each frame is when this browser paints it (median over 2 s), from the frame's capture time on the board. " +
+    "The board's clock is related to this browser's by the WebSocket pings (offset = board time − the ping's midpoint)" +
+    (r.errorMs === null ? '.' : `, so it is accurate to ±${r.errorMs} ms.`) +
+    ` fps: frames painted per second here. Input round trip: ${session.socket.rttMs ?? '–'} ms. Click to turn off (less CPU).`;
+}
+$('s-lat').addEventListener('click', () => {
+  view.setTimed(!view.timed);
+  renderLatency();
+});
+setInterval(renderLatency, 500);
 
 /** The live quality (changed here, by MQTT or the API) as the selected option, added when it is not one. */
 function showQuality(q: number | undefined): void {
@@ -169,7 +202,7 @@ $('paste-close').addEventListener('click', () => {
 });
 function paste(text: string): void {
   $('paste-progress').textContent = 'typing…';
-  session.type(text, layout.value);
+  session.type(text, layout.value, $<HTMLSelectElement>('typing').value);
 }
 $('paste-go').addEventListener('click', () => paste($<HTMLTextAreaElement>('paste-text').value));
 $('paste-clip').addEventListener('click', async () => {

@@ -16,6 +16,8 @@ export interface Hello {
   layouts: string[];
   /** The configured target layout (`hid.layout`), the default for typing. */
   layout?: string;
+  /** The configured typing profile (`hid.typing`): fast, safe or bios. */
+  typing?: string;
   macros?: MacroInfo[];
   /** A viewer sees but sends no input; a daemon that does not say is an admin-only one. */
   role?: 'admin' | 'viewer';
@@ -27,7 +29,7 @@ export type KvmState = Partial<AppState>;
 export type ServerMessage =
   | ({ t: 'hello' } & Hello)
   | { t: 'state'; state?: KvmState; slice?: string; value?: unknown }
-  | { t: 'pong' }
+  | { t: 'pong'; ts?: number }
   | { t: 'type_progress'; done: number; total: number }
   | { t: 'type_done' }
   | { t: 'macro'; name: string; status: string }
@@ -47,6 +49,36 @@ export interface SocketOptions {
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 8000;
 const PING_MS = 1000;
+/** Clock samples kept: the one with the shortest round trip of these is the best estimate. */
+const CLOCK_SAMPLES = 10;
+
+/** This page's wall clock in ms, finer than Date.now(). */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * The board's clock relative to this page's, NTP-style: a ping sent at t0 and answered at t1 with
+ * the board's time ts gives offset = ts - (t0 + t1) / 2, wrong by at most half that round trip.
+ * The sample with the shortest round trip of the last few is the one kept.
+ */
+export class ClockOffset {
+  private samples: { offset: number; rtt: number }[] = [];
+
+  add(t0: number, t1: number, ts: number): void {
+    this.samples.push({ offset: ts - (t0 + t1) / 2, rtt: t1 - t0 });
+    if (this.samples.length > CLOCK_SAMPLES) this.samples.shift();
+  }
+
+  /** Board time minus page time, ms, with its error bound (half the round trip); null before a sample. */
+  get best(): { offset: number; error: number } | null {
+    let b: { offset: number; rtt: number } | null = null;
+    for (const s of this.samples) if (!b || s.rtt < b.rtt) b = s;
+    return b ? { offset: b.offset, error: b.rtt / 2 } : null;
+  }
+
+  clear(): void {
+    this.samples = [];
+  }
+}
 
 export class KvmSocket {
   state: KvmState = {};
@@ -60,6 +92,8 @@ export class KvmSocket {
   private pingSentAt = 0;
   /** Round trip of the last ping, ms: what input waits for on this link (null until measured). */
   rttMs: number | null = null;
+  /** The board's clock against this page's, from the pings (a restarted board may differ). */
+  readonly clock = new ClockOffset();
 
   constructor(private readonly o: SocketOptions) {}
 
@@ -73,7 +107,7 @@ export class KvmSocket {
     this.running = true;
     this.open();
     this.pinger = setInterval(() => {
-      if (this.send({ t: 'ping' })) this.pingSentAt = performance.now();
+      if (this.send({ t: 'ping' })) this.pingSentAt = wallNow();
     }, PING_MS);
   }
 
@@ -117,6 +151,7 @@ export class KvmSocket {
     this.ws = ws;
     ws.onopen = () => {
       opened = true;
+      this.clock.clear();
       this.backoff = BACKOFF_MIN_MS;
     };
     ws.onmessage = (e) => {
@@ -125,7 +160,9 @@ export class KvmSocket {
         this.hello = m;
         this.setLink('online');
       } else if (m.t === 'pong' && this.pingSentAt) {
-        this.rttMs = Math.round(performance.now() - this.pingSentAt);
+        const t1 = wallNow();
+        this.rttMs = Math.round(t1 - this.pingSentAt);
+        if (typeof m.ts === 'number') this.clock.add(this.pingSentAt, t1, m.ts);
         this.pingSentAt = 0;
       } else if (m.t === 'state') {
         if (m.state) this.state = m.state;

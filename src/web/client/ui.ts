@@ -28,6 +28,25 @@ export function fillLayouts(select: HTMLSelectElement, hello: Hello): void {
   }
 }
 
+export const TYPING_PROFILES = ['fast', 'safe', 'bios'] as const;
+
+/**
+ * Fills a typing-profile <select> (fast: OS targets; safe: a release after every key; bios: slow,
+ * modifiers apart, for firmware screens), keeping the user's choice, else the configured one.
+ */
+export function fillTypingProfiles(select: HTMLSelectElement, configured: string | undefined): void {
+  if (select.options.length === 0) {
+    // Unknown (the card in HA mode has no hello): the first choice leaves it to the board.
+    if (configured === undefined) select.append(el('option', { value: '' }, 'typing: board default'));
+    select.append(...TYPING_PROFILES.map((p) => el('option', { value: p }, p)));
+    select.addEventListener('change', () => {
+      select.dataset.chosen = select.value;
+    });
+  }
+  const want = select.dataset.chosen ?? configured ?? '';
+  select.value = Array.from(select.options).some((o) => o.value === want) ? want : select.options[0]!.value;
+}
+
 /** A macro the daemon did not list (the card's configured names before the socket says more). */
 export function unknownMacro(name: string): MacroInfo {
   return {
