@@ -33,6 +33,8 @@ export class StatePublisher {
   private readonly board: BoardMonitor | null;
   private boardStats: BoardStats | null = null;
   private boardAt = Number.NEGATIVE_INFINITY;
+  /** How often the state was rebuilt and how often it was sent (diagnostics; the bench reads them). */
+  readonly counts = { built: 0, sent: 0 };
 
   constructor(private readonly o: StatePublisherOptions) {
     const p = o.config.paths;
@@ -81,11 +83,13 @@ export class StatePublisher {
     const due = now - this.lastAt >= this.o.config.mqtt.diagnostics_interval_s * 1000;
     if (!force && (sameState(this.last, next) || (!discreteChanged(this.last, next) && !due))) return;
     if (!this.o.send(JSON.stringify(next))) return;
+    this.counts.sent++;
     this.last = next;
     this.lastAt = now;
   }
 
   private current(): MqttState {
+    this.counts.built++;
     const s = this.o.store.get();
     const c = this.o.config;
     const own = this.o.ownViewers();
