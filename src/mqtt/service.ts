@@ -72,7 +72,6 @@ export class MqttService implements Service {
       store: o.store,
       hub: o.hub,
       clock: this.clock,
-      ownViewers: () => this.screen.viewers,
       send: (json) => {
         if (!this.conn?.connected || !this.topics) return false;
         this.conn.publish(this.topics.state, json, { retain: true, qos: 0 });

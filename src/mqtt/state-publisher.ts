@@ -12,8 +12,6 @@ export interface StatePublisherOptions {
   store: StateStore<AppState>;
   hub: StreamHub;
   clock: Clock;
-  /** Our own snapshot waits, subtracted from the stream clients a user would count. */
-  ownViewers(): number;
   /** Sends the retained state JSON; false while disconnected (nothing is then remembered). */
   send(json: string): boolean;
 }
@@ -92,11 +90,8 @@ export class StatePublisher {
     this.counts.built++;
     const s = this.o.store.get();
     const c = this.o.config;
-    const own = this.o.ownViewers();
-    const view =
-      own > 0 ? { ...s, stream: { ...s.stream, clients: Math.max(0, s.stream.clients - own) } } : s;
     const sinceChange = this.o.clock.monotonic() - this.lastChangeAt;
-    return buildState(view, {
+    return buildState(s, {
       host: hostState(s.video.signal, s.usb.state, sinceChange, c.mqtt.still_after_s * 1000),
       macro: this.macro,
       jpegQuality: s.video.quality,
