@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import type { AuthService } from '../auth/service.js';
 import { cancelInput } from '../commands/execute.js';
 import type { AppState } from '../core/app-state.js';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { errorMessage, isKvmError, KvmError } from '../core/errors.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
@@ -29,6 +30,8 @@ export interface WsDeps {
   layout: string;
   /** Live video settings (`{t: "video", quality?, max_fps?}`). */
   video: { set(p: VideoParamsInput): void };
+  /** Paces the state pushes (tests pass a FakeClock); default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -102,17 +105,19 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
       // 1,000 reports/s would otherwise push the HID counter to every panel 1,000 times a second.
       // A change after a quiet spell goes out at once, so an LED or signal change shows without delay.
       const pending = new Map<string, unknown>();
-      let pushTimer: NodeJS.Timeout | null = null;
+      const clock = deps.clock ?? systemClock;
+      let pushTimer: TimerHandle | null = null;
       let lastPush = 0;
       const flush = () => {
         pushTimer = null;
-        lastPush = Date.now();
+        lastPush = clock.monotonic();
         for (const [slice, value] of pending) send({ t: 'state', slice, value });
         pending.clear();
       };
       const unsubscribe = deps.store.subscribe((slice, value) => {
         pending.set(slice as string, value);
-        if (!pushTimer) pushTimer = setTimeout(flush, Math.max(0, lastPush + STATE_PUSH_MS - Date.now()));
+        if (!pushTimer)
+          pushTimer = clock.setTimeout(flush, Math.max(0, lastPush + STATE_PUSH_MS - clock.monotonic()));
       });
 
       socket.on('message', (raw: Buffer, isBinary: boolean) => {
@@ -125,7 +130,7 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         untrack();
         audit('end');
         unsubscribe();
-        if (pushTimer) clearTimeout(pushTimer);
+        pushTimer?.cancel();
         typing?.abort();
         void session.close();
       });

@@ -1,3 +1,4 @@
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import type { EncodedFrame } from './types.js';
 
 export interface HubFrame extends EncodedFrame {
@@ -19,6 +20,9 @@ export class StreamHub {
   private readonly demandListeners = new Set<(demand: number, viewers: number) => void>();
   private readonly sentListeners = new Set<() => void>();
 
+  /** `clock` drives the wait timeouts of `next` (tests pass a FakeClock). */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   publish(frame: EncodedFrame): HubFrame {
     const f: HubFrame = { ...frame, id: this.nextId++ };
     this.current = f;
@@ -39,10 +43,10 @@ export class StreamHub {
   next(afterId: number, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<HubFrame | null> {
     if (this.current && this.current.id > afterId) return Promise.resolve(this.current);
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle | undefined;
       const done = (f: HubFrame | null) => {
         this.waiters.delete(waiter);
-        if (timer) clearTimeout(timer);
+        timer?.cancel();
         opts.signal?.removeEventListener('abort', onAbort);
         resolve(f);
       };
@@ -53,7 +57,7 @@ export class StreamHub {
         return;
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => done(null), opts.timeoutMs);
+      if (opts.timeoutMs !== undefined) timer = this.clock.setTimeout(() => done(null), opts.timeoutMs);
       this.waiters.add(waiter);
     });
   }

@@ -25,3 +25,19 @@ describe('StreamHub viewers and frame demand', () => {
     ]);
   });
 });
+
+describe('StreamHub on the injected clock', () => {
+  it('a wait for a frame times out when the fake clock passes its timeout, with no real waiting', async () => {
+    const { FakeClock } = await import('../../../src/core/clock.js');
+    const clock = new FakeClock();
+    const hub = new StreamHub(clock);
+    let got: unknown = 'pending';
+    void hub.next(0, { timeoutMs: 3000 }).then((f) => {
+      got = f;
+    });
+    await clock.advance(2999);
+    expect(got).toBe('pending');
+    await clock.advance(1);
+    expect(got).toBeNull();
+  });
+});
