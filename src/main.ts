@@ -78,7 +78,7 @@ export async function createApp(o: AppOptions): Promise<App> {
   const { config, log } = o;
   const clock = o.clock ?? systemClock;
   const store = new StateStore<AppState>(initialAppState());
-  const hub = new StreamHub();
+  const hub = new StreamHub(clock);
 
   const sink =
     o.sink ??
@@ -192,6 +192,7 @@ export async function createApp(o: AppOptions): Promise<App> {
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await server.register(async (scope) =>
     wsRoutes(scope, {
+      clock,
       hid,
       macros,
       store,

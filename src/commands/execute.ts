@@ -83,10 +83,7 @@ export class CommandExecutor {
       case 'snapshot':
         return this.deps.snapshot!();
       case 'cancel':
-        for (const c of this.typing) c.abort();
-        await this.deps.macros?.cancel();
-        await hid.releaseAll();
-        return;
+        return cancelInput(hid, this.deps.macros, this.typing);
     }
   }
 
@@ -122,6 +119,21 @@ export class CommandExecutor {
     }
     if (cmd.scroll) await hid.mouseWheel(cmd.scroll.vertical ?? 0, cmd.scroll.horizontal ?? 0);
   }
+}
+
+/**
+ * What `cancel` means at every door (MQTT here, the WebSocket in http/ws.ts): stop the typing the
+ * sender started, stop the running macro, then release every key, modifier and button on the
+ * target, so whatever the cancelled job held down comes up.
+ */
+export async function cancelInput(
+  hid: Pick<HidApi, 'releaseAll'>,
+  macros: Pick<MacroLike, 'cancel'> | null | undefined,
+  typing: Iterable<AbortController>,
+): Promise<void> {
+  for (const c of typing) c.abort();
+  await macros?.cancel();
+  await hid.releaseAll();
 }
 
 export function failure(id: string | null, e: unknown): CommandResult {

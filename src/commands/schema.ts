@@ -1,7 +1,7 @@
-import { type Static, type TObject, Type } from '@sinclair/typebox';
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { KvmError } from '../core/errors.js';
-import { TYPING_PROFILES } from '../hid/typing/profiles.js';
+import { checkText, INPUT_LIMITS, Input, inputError } from './inputs.js';
 
 /**
  * JSON commands, as they arrive on `<prefix>/<node>/command` (and, later, any other channel).
@@ -13,9 +13,11 @@ export interface CommandLimits {
   maxPayloadBytes: number;
 }
 
-export const DEFAULT_LIMITS: CommandLimits = { maxTextLength: 4096, maxKeys: 16, maxPayloadBytes: 16_384 };
-
-const MOUSE_BUTTONS = ['left', 'right', 'middle', 'back', 'forward'] as const;
+export const DEFAULT_LIMITS: CommandLimits = {
+  maxTextLength: INPUT_LIMITS.text,
+  maxKeys: INPUT_LIMITS.keys,
+  maxPayloadBytes: 16_384,
+};
 
 function common() {
   return {
@@ -25,7 +27,7 @@ function common() {
   };
 }
 
-function closed<T extends Record<string, import('@sinclair/typebox').TSchema>>(props: T) {
+function closed<T extends Record<string, TSchema>>(props: T) {
   return Type.Object(props, { additionalProperties: false });
 }
 
@@ -33,47 +35,33 @@ export function commandSchemas(l: CommandLimits) {
   return {
     press: closed({
       action: Type.Literal('press'),
-      keys: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: l.maxKeys }),
-      hold_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+      keys: Input.keys(l.maxKeys),
+      hold_ms: Type.Optional(Input.holdMs),
       ...common(),
     }),
     type: closed({
       action: Type.Literal('type'),
-      text: Type.String({ minLength: 1, maxLength: l.maxTextLength }),
-      layout: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+      /** Its length is checked in characters by checkText (JSON Schema counts UTF-16 units). */
+      text: Type.String(),
+      layout: Type.Optional(Input.layout),
       /** Typing profile (hid.typing): fast, safe or bios. */
-      typing: Type.Optional(Type.Union(TYPING_PROFILES.map((n) => Type.Literal(n)))),
+      typing: Type.Optional(Input.typing),
       ...common(),
     }),
     macro: closed({
       action: Type.Literal('macro'),
-      name: Type.String({ minLength: 1, maxLength: 64 }),
-      params: Type.Optional(
-        Type.Record(
-          Type.String(),
-          Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]),
-        ),
-      ),
+      name: Input.macroName,
+      params: Type.Optional(Input.macroParams),
       ...common(),
     }),
     mouse: closed({
       action: Type.Literal('mouse'),
       /** Absolute position, each axis 0..1 of the target screen. */
-      move: Type.Optional(
-        closed({ x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }) }),
-      ),
-      move_rel: Type.Optional(
-        closed({
-          dx: Type.Integer({ minimum: -4096, maximum: 4096 }),
-          dy: Type.Integer({ minimum: -4096, maximum: 4096 }),
-        }),
-      ),
-      click: Type.Optional(Type.Union(MOUSE_BUTTONS.map((b) => Type.Literal(b)))),
+      move: Type.Optional(closed({ x: Input.unit, y: Input.unit })),
+      move_rel: Type.Optional(closed({ dx: Input.relAxis, dy: Input.relAxis })),
+      click: Type.Optional(Input.button),
       scroll: Type.Optional(
-        closed({
-          vertical: Type.Optional(Type.Integer({ minimum: -127, maximum: 127 })),
-          horizontal: Type.Optional(Type.Integer({ minimum: -127, maximum: 127 })),
-        }),
+        closed({ vertical: Type.Optional(Input.wheel), horizontal: Type.Optional(Input.wheel) }),
       ),
       ...common(),
     }),
@@ -117,12 +105,12 @@ export function validateCommand(raw: unknown, limits: CommandLimits): Command {
     );
   }
   const schema = schemas[action as CommandAction];
-  const first = Value.Errors(schema, raw).First();
-  if (first) {
+  const problem = firstProblem(schema, raw);
+  if (problem) {
     // The path names the field; the value itself is never echoed (it may be typed text).
-    const where = first.path === '' ? action : `${action}${first.path.replaceAll('/', '.')}`;
-    throw new KvmError('BAD_REQUEST', `${where}: ${first.message.toLowerCase()}`);
+    throw inputError(problem.path === '' ? action : `${action}${problem.path}`, problem.reason);
   }
+  if (action === 'type') checkText((raw as CommandOf<'type'>).text, limits.maxTextLength, 'type.text');
   if (action === 'mouse') {
     const m = raw as CommandOf<'mouse'>;
     if (!m.move && !m.move_rel && !m.click && !m.scroll) {
@@ -130,6 +118,17 @@ export function validateCommand(raw: unknown, limits: CommandLimits): Command {
     }
   }
   return raw as Command;
+}
+
+/** The first refused field as a dotted path (`.move_rel.dx`) and the shared reason for it. */
+function firstProblem(schema: TSchema, raw: unknown): { path: string; reason: string } | null {
+  const first = Value.Errors(schema, raw).First();
+  if (!first) return null;
+  const own = (first.schema as { reason?: unknown }).reason;
+  return {
+    path: first.path.replaceAll('/', '.'),
+    reason: typeof own === 'string' ? own : first.message.toLowerCase(),
+  };
 }
 
 /** The sender's timestamp in Unix ms, or null when absent or unreadable. */

@@ -46,17 +46,23 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsDeps): void {
   const mqttDrops = deps.mqtt
     ? counted('kvmr0ck_mqtt_disconnects_total', 'Times the MQTT connection was lost')
     : null;
-  const unsubscribe = deps.store.subscribe((slice, value, previous) => {
-    if (slice === 'hid') {
-      const [v, p] = [value as AppState['hid'], previous as AppState['hid']];
+  const owner = {};
+  deps.store.on(
+    'hid',
+    (v, p) => {
       if (v.error !== null && v.error !== p.error) hidErrors.inc();
-    } else if (slice === 'mqtt') {
-      const [v, p] = [value as AppState['mqtt'], previous as AppState['mqtt']];
+    },
+    owner,
+  );
+  deps.store.on(
+    'mqtt',
+    (v, p) => {
       if (p.connected && !v.connected) mqttDrops?.inc();
-    }
-  });
+    },
+    owner,
+  );
   app.addHook('onClose', async () => {
-    unsubscribe();
+    deps.store.off(owner);
   });
   new Gauge({
     name: 'kvmr0ck_info',

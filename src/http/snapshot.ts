@@ -34,13 +34,13 @@ export function snapshotRoutes(app: FastifyInstance, hub: StreamHub): void {
       },
     },
     async (req, reply) => {
-      // A snapshot counts as a viewer while it waits, so an idle source speeds up for it.
+      // A snapshot wants a frame while it waits (an idle source speeds up for it) but is no viewer.
       const current = hub.latest();
       // With no viewers nothing is encoded (idle capture): an old frame is not "the latest".
-      const stale = !current || (hub.clients === 0 && performance.now() - current.encodedAt > STALE_MS);
+      const stale = !current || (hub.demand === 0 && performance.now() - current.encodedAt > STALE_MS);
       const fresh =
         stale || (req.query.fresh !== undefined && !['0', 'false', 'no'].includes(req.query.fresh));
-      const removeClient = fresh ? hub.addClient() : () => {};
+      const removeClient = fresh ? hub.wantFrames() : () => {};
       try {
         const f = fresh ? await hub.next(current?.id ?? 0, { timeoutMs: WAIT_MS }) : current;
         if (!f) throw new KvmError('VIDEO_NO_SIGNAL', 'no frame available yet');

@@ -58,7 +58,7 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub, limits: Strea
       const close = () => ac.abort();
       res.on('close', close);
       res.on('error', close);
-      const removeClient = hub.addClient();
+      const removeClient = hub.addViewer();
       // A new token (kvmr0ck passwd) or a revoked session ends the stream it opened.
       const untrack = req.principal ? limits.auth.track(req.principal, close) : () => {};
       let lastId = 0;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AuthService } from '../auth/service.js';
+import { cancelInput } from '../commands/execute.js';
 import type { AppState } from '../core/app-state.js';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { errorMessage, isKvmError, KvmError } from '../core/errors.js';
 import type { StateStore } from '../core/state.js';
 import type { HidApi } from '../hid/api.js';
@@ -10,11 +12,11 @@ import { keyNameForCode } from '../hid/browser-codes.js';
 import type { MacroService } from '../macros/service.js';
 import type { VideoParamsInput } from '../video/params.js';
 import { sameOrigin } from './auth.js';
+import { parseWsMessage, WS_CONTROL } from './ws-messages.js';
 
 /** Protocol version; documented in docs/websocket.md. */
 export const WS_VERSION = 1;
 const MAX_MESSAGE = 64 * 1024;
-const MAX_TEXT = 4096;
 const STATE_PUSH_MS = 100;
 
 export interface WsDeps {
@@ -30,29 +32,9 @@ export interface WsDeps {
   typing: string;
   /** Live video settings (`{t: "video", quality?, max_fps?}`). */
   video: { set(p: VideoParamsInput): void };
+  /** Paces the state pushes (tests pass a FakeClock); default the system clock. */
+  clock?: Clock;
 }
-
-/** Messages that drive the target: refused to viewers. */
-const CONTROL = new Set([
-  'key',
-  'mouse_abs',
-  'mouse_rel',
-  'buttons',
-  'wheel',
-  'type',
-  'cancel',
-  'macro',
-  'video',
-]);
-
-type Msg = Record<string, unknown> & { t?: unknown };
-
-const num = (v: unknown, lo: number, hi: number, what: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new KvmError('BAD_REQUEST', `${what} must be a number ${lo}..${hi}`);
-  }
-  return v;
-};
 
 /**
  * GET /api/ws: the panel's input channel. Each connection is one HID session: whatever it holds is
@@ -126,17 +108,19 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
       // 1,000 reports/s would otherwise push the HID counter to every panel 1,000 times a second.
       // A change after a quiet spell goes out at once, so an LED or signal change shows without delay.
       const pending = new Map<string, unknown>();
-      let pushTimer: NodeJS.Timeout | null = null;
+      const clock = deps.clock ?? systemClock;
+      let pushTimer: TimerHandle | null = null;
       let lastPush = 0;
       const flush = () => {
         pushTimer = null;
-        lastPush = Date.now();
+        lastPush = clock.monotonic();
         for (const [slice, value] of pending) send({ t: 'state', slice, value });
         pending.clear();
       };
       const unsubscribe = deps.store.subscribe((slice, value) => {
         pending.set(slice as string, value);
-        if (!pushTimer) pushTimer = setTimeout(flush, Math.max(0, lastPush + STATE_PUSH_MS - Date.now()));
+        if (!pushTimer)
+          pushTimer = clock.setTimeout(flush, Math.max(0, lastPush + STATE_PUSH_MS - clock.monotonic()));
       });
 
       socket.on('message', (raw: Buffer, isBinary: boolean) => {
@@ -149,69 +133,67 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
         untrack();
         audit('end');
         unsubscribe();
-        if (pushTimer) clearTimeout(pushTimer);
+        pushTimer?.cancel();
         typing?.abort();
         void session.close();
       });
 
-      async function handle(raw: Buffer, isBinary: boolean): Promise<void> {
-        if (isBinary || raw.length > MAX_MESSAGE)
+      async function handle(data: Buffer, isBinary: boolean): Promise<void> {
+        if (isBinary || data.length > MAX_MESSAGE)
           throw new KvmError('TOO_LARGE', `messages are JSON text up to ${MAX_MESSAGE} bytes`);
-        let m: Msg;
+        let raw: unknown;
         try {
-          m = JSON.parse(raw.toString('utf8')) as Msg;
+          raw = JSON.parse(data.toString('utf8'));
         } catch {
           throw new KvmError('BAD_REQUEST', 'not JSON');
         }
-        if (typeof m !== 'object' || m === null || Array.isArray(m))
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
           throw new KvmError('BAD_REQUEST', 'a message is a JSON object');
         session.keepalive();
         deps.auth.touch(principal);
-        if (typeof m.t === 'string' && CONTROL.has(m.t) && principal.role !== 'admin') {
+        const t = (raw as { t?: unknown }).t;
+        if (typeof t === 'string' && WS_CONTROL.has(t as never) && principal.role !== 'admin') {
           throw new KvmError('FORBIDDEN', 'this credential may watch but not control (viewer or read-only)');
         }
+        const m = parseWsMessage(raw as Record<string, unknown>);
         switch (m.t) {
           case 'ping':
             // The board's wall clock (ms) lets a client relate the stream's X-Timestamp to its own.
             return send({ t: 'pong', ts: Date.now() });
           case 'video':
-            return deps.video.set({
-              quality: m.quality === undefined ? undefined : num(m.quality, 1, 100, 'quality'),
-              maxFps: m.max_fps === undefined ? undefined : num(m.max_fps, 1, 120, 'max_fps'),
-            });
+            return deps.video.set({ quality: m.quality, maxFps: m.max_fps });
           case 'key': {
-            const key = typeof m.code === 'string' ? keyNameForCode(m.code) : undefined;
+            const key = keyNameForCode(m.code);
             if (!key) throw new KvmError('UNKNOWN_KEY', `unknown key code ${JSON.stringify(m.code)}`);
             if (m.down === true) counts.keys++;
             return m.down === true ? session.keyDown(key) : session.keyUp(key);
           }
           case 'mouse_abs':
             counts.mouse++;
-            return session.mouseMoveAbs(num(m.x, 0, 1, 'x'), num(m.y, 0, 1, 'y'));
+            return session.mouseMoveAbs(m.x, m.y);
           case 'mouse_rel':
             counts.mouse++;
-            return session.mouseMoveRel(num(m.dx, -4096, 4096, 'dx'), num(m.dy, -4096, 4096, 'dy'));
+            return session.mouseMoveRel(m.dx, m.dy);
           case 'buttons':
             return session.mouseButtons({
               left: m.left === true,
               right: m.right === true,
               middle: m.middle === true,
+              back: m.back === true,
+              forward: m.forward === true,
             });
           case 'wheel':
-            return session.mouseWheel(num(m.v ?? 0, -100, 100, 'v'), num(m.h ?? 0, -100, 100, 'h'));
+            return session.mouseWheel(m.v ?? 0, m.h ?? 0);
           case 'type': {
-            if (typeof m.text !== 'string' || m.text.length > MAX_TEXT)
-              throw new KvmError('BAD_REQUEST', `text must be a string of at most ${MAX_TEXT} characters`);
-            const layout = typeof m.layout === 'string' ? m.layout : undefined;
-            deps.hid.checkText(m.text, layout);
+            deps.hid.checkText(m.text, m.layout);
             counts.typed_chars += [...m.text].length;
             typing?.abort();
             const ac = new AbortController();
             typing = ac;
             try {
               await deps.hid.type(m.text, {
-                layout,
-                profile: typeof m.typing === 'string' ? m.typing : undefined,
+                layout: m.layout,
+                profile: m.typing,
                 signal: ac.signal,
                 onProgress: (done, total) => send({ t: 'type_progress', done, total }),
               });
@@ -222,19 +204,12 @@ export function wsRoutes(app: FastifyInstance, deps: WsDeps): void {
             return;
           }
           case 'cancel':
-            typing?.abort();
-            await deps.macros.cancel();
-            return;
+            return cancelInput(deps.hid, deps.macros, typing ? [typing] : []);
           case 'macro': {
-            if (typeof m.name !== 'string') throw new KvmError('BAD_REQUEST', 'macro needs a name');
-            const params =
-              typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {};
-            const ticket = await deps.macros.run(m.name, params, { origin: `web:${req.ip}` });
+            const ticket = await deps.macros.run(m.name, m.params ?? {}, { origin: `web:${req.ip}` });
             deps.auth.audit.write({ event: 'macro', name: ticket.name, origin: `web:${address}` });
             return send({ t: 'macro', name: ticket.name, status: ticket.status });
           }
-          default:
-            throw new KvmError('BAD_REQUEST', `unknown message type ${JSON.stringify(m.t)}`);
         }
       }
     },

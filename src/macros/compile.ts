@@ -1,5 +1,8 @@
+import type { TSchema } from '@sinclair/typebox';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { TYPING_PROFILES, type TypingProfileName } from '../hid/typing/profiles.js';
+import { checkText, Input, type MouseButton, reasonOf } from '../commands/inputs.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { TypingProfileName } from '../hid/typing/profiles.js';
 import { parseDuration } from './duration.js';
 import type { Macro, MouseOp, ParamSpec, Step, TextValue, WaitCondition } from './types.js';
 
@@ -8,6 +11,11 @@ export interface MacroProblem {
   where: string;
   macro: string;
   message: string;
+  /**
+   * BAD_REQUEST when a value breaks the shared input limits (commands/inputs.ts: the same code and
+   * words as over the WebSocket or MQTT), MACRO_INVALID (or absent) for anything else wrong.
+   */
+  code?: ErrorCode;
 }
 
 export interface CompileContext {
@@ -34,9 +42,17 @@ class StepError extends Error {
   constructor(
     message: string,
     readonly path: (string | number)[],
+    readonly code: ErrorCode = 'MACRO_INVALID',
   ) {
     super(message);
   }
+}
+
+/** A value checked against the shared input schema; `field` names it as the step writes it. */
+function input<T>(schema: TSchema, v: unknown, field: string, path: (string | number)[]): T {
+  const reason = reasonOf(schema, v);
+  if (reason !== null) throw new StepError(`${field}: ${reason}`, path, 'BAD_REQUEST');
+  return v as T;
 }
 
 const STEP_KINDS = [
@@ -77,6 +93,7 @@ export function compileMacroFile(
         where: `${ctx.file}:${pos?.line ?? 1}`,
         macro: '',
         message: (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
+        code: 'MACRO_INVALID',
       });
     }
     return { macros: [], problems };
@@ -88,7 +105,12 @@ export function compileMacroFile(
     return {
       macros: [],
       problems: [
-        { where: `${ctx.file}:1`, macro: '', message: 'a macro file is a mapping of macro names to macros' },
+        {
+          where: `${ctx.file}:1`,
+          macro: '',
+          message: 'a macro file is a mapping of macro names to macros',
+          code: 'MACRO_INVALID',
+        },
       ],
     };
   }
@@ -100,7 +122,12 @@ export function compileMacroFile(
       macros.push(compileMacro(name, def, ctx, lineOf));
     } catch (err) {
       const path = err instanceof StepError ? err.path : [name];
-      problems.push({ where: `${ctx.file}:${lineOf(path)}`, macro: name, message: (err as Error).message });
+      problems.push({
+        where: `${ctx.file}:${lineOf(path)}`,
+        macro: name,
+        message: (err as Error).message,
+        code: err instanceof StepError ? err.code : 'MACRO_INVALID',
+      });
     }
   }
   return { macros, problems };
@@ -252,7 +279,10 @@ function compileStep(
   switch (kind) {
     case 'press': {
       known(s, ['press', 'hold'], p);
-      const holdMs = s.hold === undefined ? 50 : duration(s.hold, [...p, 'hold'], 'hold');
+      const holdMs =
+        s.hold === undefined
+          ? 50
+          : input<number>(Input.holdMs, duration(s.hold, [...p, 'hold'], 'hold'), 'hold', [...p, 'hold']);
       counter.ms += holdMs;
       return { kind, keys: keyList(v, [...p, 'press'], ctx, params), holdMs, line };
     }
@@ -275,8 +305,8 @@ function compileStep(
     }
     case 'type': {
       known(s, ['type', 'layout', 'typing'], p);
-      if (s.typing !== undefined && !TYPING_PROFILES.includes(s.typing as TypingProfileName))
-        throw new StepError(`typing must be one of ${TYPING_PROFILES.join(', ')}`, [...p, 'typing']);
+      if (s.typing !== undefined) input(Input.typing, s.typing, 'typing', [...p, 'typing']);
+      if (s.layout !== undefined) input(Input.layout, s.layout, 'layout', [...p, 'layout']);
       let text: TextValue;
       if (v instanceof SecretRef) {
         if (!ctx.hasSecret(v.name))
@@ -286,11 +316,11 @@ function compileStep(
           );
         text = { secret: v.name };
       } else if (typeof v === 'string') {
-        if (v.length > ctx.limits.maxTextLength)
-          throw new StepError(
-            `text of ${v.length} characters, over the limit of ${ctx.limits.maxTextLength}`,
-            [...p, 'type'],
-          );
+        try {
+          checkText(v, ctx.limits.maxTextLength, 'type');
+        } catch (e) {
+          throw new StepError((e as Error).message, [...p, 'type'], 'BAD_REQUEST');
+        }
         for (const m of v.matchAll(/\{\{\s*(\w+)\s*\}\}/g))
           if (!params[m[1]!]) throw new StepError(`unknown parameter '${m[1]}'`, [...p, 'type']);
         text = { literal: v };
@@ -401,20 +431,15 @@ function condition(w: Record<string, unknown>, p: (string | number)[]): WaitCond
   throw new StepError('needs one of signal, change, still, match', p);
 }
 
+/** The shared input schemas (commands/inputs.ts) decide what each value may be. */
 function mouseOp(m: Record<string, unknown>, p: (string | number)[]): MouseOp {
-  const pair = (v: unknown, what: string, lo: number, hi: number): [number, number] => {
-    if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== 'number' || x < lo || x > hi)) {
-      throw new StepError(`${what} takes [x, y], each ${lo}..${hi}`, p);
-    }
-    return [v[0] as number, v[1] as number];
+  const pair = (v: unknown, what: string, axis: TSchema): [number, number] => {
+    if (!Array.isArray(v) || v.length !== 2) throw new StepError(`${what} takes [x, y]`, p);
+    return [input<number>(axis, v[0], `${what}.x`, p), input<number>(axis, v[1], `${what}.y`, p)];
   };
-  if (m.move !== undefined) return { move: pair(m.move, 'move', 0, 1) };
-  if (m.move_rel !== undefined) return { move_rel: pair(m.move_rel, 'move_rel', -10_000, 10_000) };
-  if (m.click !== undefined) {
-    if (!['left', 'right', 'middle'].includes(String(m.click)))
-      throw new StepError('click is left, right or middle', p);
-    return { click: m.click as 'left' | 'right' | 'middle' };
-  }
-  if (m.scroll !== undefined && typeof m.scroll === 'number') return { scroll: m.scroll };
+  if (m.move !== undefined) return { move: pair(m.move, 'move', Input.unit) };
+  if (m.move_rel !== undefined) return { move_rel: pair(m.move_rel, 'move_rel', Input.relAxis) };
+  if (m.click !== undefined) return { click: input<MouseButton>(Input.button, m.click, 'click', p) };
+  if (m.scroll !== undefined) return { scroll: input<number>(Input.wheel, m.scroll, 'scroll', p) };
   throw new StepError('mouse takes move, move_rel, click or scroll', p);
 }

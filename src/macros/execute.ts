@@ -166,9 +166,9 @@ export class StepRunner {
     return v;
   }
 
-  /** A macro looking at the screen is a viewer: the pipeline encodes frames only for viewers. */
+  /** A macro looking at the screen wants frames (the pipeline encodes only on demand); no viewer. */
   private watch(c: WaitCondition | undefined): () => void {
-    return c && !('signal' in c) ? this.d.hub.addClient() : () => {};
+    return c && !('signal' in c) ? this.d.hub.wantFrames() : () => {};
   }
 
   /** What a screen condition compares against: the picture when the step started. */

@@ -1,3 +1,4 @@
+import type { MouseButton } from '../commands/inputs.js';
 import type { TypingProfileName } from '../hid/typing/profiles.js';
 /** A compiled macro: validated, with durations in ms and every key name known to the HID side. */
 export type Step =
@@ -20,7 +21,7 @@ export type TextValue = { literal: string } | { secret: string };
 export type MouseOp =
   | { move: [number, number] }
   | { move_rel: [number, number] }
-  | { click: 'left' | 'right' | 'middle' }
+  | { click: MouseButton }
   | { scroll: number };
 
 export type WaitCondition =

@@ -1,5 +1,6 @@
 import type { IPublishPacket } from 'mqtt';
 import { type CommandExecutor, type CommandResult, failure } from '../commands/execute.js';
+import { checkText } from '../commands/inputs.js';
 import { type Command, type CommandLimits, commandTimeMs, parseCommand } from '../commands/schema.js';
 import { KvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -129,13 +130,9 @@ export class CommandInbox {
         this.o.restart();
         return null;
       case 'type':
-        if ([...text].length > this.o.limits.maxTextLength) {
-          throw new KvmError(
-            'BAD_REQUEST',
-            `type.text: longer than ${this.o.limits.maxTextLength} characters`,
-          );
-        }
-        return text === '' ? null : { action: 'type', text };
+        return text === ''
+          ? null
+          : { action: 'type', text: checkText(text, this.o.limits.maxTextLength, 'type.text') };
       case 'macro_select':
         return text === SELECT_NONE ? null : { action: 'macro', name: this.o.entityMacro('select', text) };
       case 'jpeg_quality':

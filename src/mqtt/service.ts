@@ -18,6 +18,7 @@ import { CommandInbox } from './inbound.js';
 import { resolveNodeId, type Topics, topicsFor } from './node-id.js';
 import { ScreenPublisher } from './snapshot.js';
 import { StatePublisher } from './state-publisher.js';
+import { HID_STATE_FIELDS } from './states.js';
 
 export interface MqttServiceOptions {
   config: Config;
@@ -71,7 +72,6 @@ export class MqttService implements Service {
       store: o.store,
       hub: o.hub,
       clock: this.clock,
-      ownViewers: () => this.screen.viewers,
       send: (json) => {
         if (!this.conn?.connected || !this.topics) return false;
         this.conn.publish(this.topics.state, json, { retain: true, qos: 0 });
@@ -139,17 +139,7 @@ export class MqttService implements Service {
         },
       },
     });
-    this.unsubs.push(
-      this.o.store.subscribe((slice, value, prev) => {
-        if (slice === 'video') {
-          const v = value as AppState['video'];
-          const p = prev as AppState['video'];
-          if (v.signal !== p.signal || v.width !== p.width || v.height !== p.height)
-            void this.screen.publish(true);
-        }
-        this.states.publish(false);
-      }),
-    );
+    this.watchState();
     const macros = this.o.macros;
     if (macros?.onEvent) this.unsubs.push(macros.onEvent((e) => this.onMacroEvent(e)));
     if (macros?.onChange) this.unsubs.push(macros.onChange(() => this.publishDiscovery()));
@@ -160,14 +150,48 @@ export class MqttService implements Service {
     this.conn.open();
   }
 
+  /**
+   * Only what the retained state shows wakes the publisher: the HID slice changes with every key
+   * report (reportsWritten, keysHeld), and 500 characters typed key by key from the panel would
+   * otherwise rebuild the state about 2,000 times to find the LEDs unchanged.
+   */
+  private watchState(): void {
+    const store = this.o.store;
+    const publish = () => this.states.publish(false);
+    store.on(
+      'hid',
+      (v, p) => {
+        if (HID_STATE_FIELDS.some((k) => v[k] !== p[k])) publish();
+      },
+      this,
+    );
+    store.on(
+      'video',
+      (v, p) => {
+        if (v.signal !== p.signal || v.width !== p.width || v.height !== p.height)
+          void this.screen.publish(true);
+        publish();
+      },
+      this,
+    );
+    store.on('usb', publish, this);
+    store.on('stream', publish, this);
+  }
+
   async stop(): Promise<void> {
     for (const t of this.timers.splice(0)) t.cancel();
     this.discoveryTimer?.cancel();
+    this.o.store.off(this);
     for (const u of this.unsubs.splice(0)) u();
     await this.screen.idle();
     await this.conn?.close();
     this.conn = null;
     this.o.store.patch('mqtt', { connected: false });
+  }
+
+  /** State rebuilds and sends so far (see StatePublisher.counts). */
+  get stateCounts(): Readonly<{ built: number; sent: number }> {
+    return this.states.counts;
   }
 
   /** Resolves once no snapshot is being made (for callers that drive the clock themselves). */

@@ -29,15 +29,10 @@ export interface ScreenOptions {
 export class ScreenPublisher {
   private readonly picture = new PictureChange();
   private inFlight: Promise<void> | null = null;
-  private ownViewers = 0;
 
   constructor(private readonly o: ScreenOptions) {}
 
   /** Our own waits for a frame, which are not stream clients a user would count. */
-  get viewers(): number {
-    return this.ownViewers;
-  }
-
   publish(force: boolean): Promise<void> {
     if (this.inFlight) return force ? this.inFlight.then(() => this.publish(true)) : this.inFlight;
     this.inFlight = this.run(force)
@@ -63,19 +58,17 @@ export class ScreenPublisher {
   }
 
   /**
-   * Counts as a viewer while waiting: with nobody watching the pipeline does not encode, so
+   * Wants frames while waiting (no viewer, so not in the stream clients sensor): with nobody watching the pipeline does not encode, so
    * hub.latest() may be minutes old (same as /snapshot.jpg?fresh=1). Waits 3 s at most.
    */
   private async freshFrame(): Promise<HubFrame | null> {
     const hub = this.o.hub;
-    this.ownViewers++;
-    const release = hub.addClient();
+    const release = hub.wantFrames();
     try {
       const last = hub.latest();
       return (await hub.next(last?.id ?? 0, { timeoutMs: 3000 })) ?? hub.latest();
     } finally {
       release();
-      this.ownViewers--;
     }
   }
 }

@@ -12,8 +12,6 @@ export interface StatePublisherOptions {
   store: StateStore<AppState>;
   hub: StreamHub;
   clock: Clock;
-  /** Our own snapshot waits, subtracted from the stream clients a user would count. */
-  ownViewers(): number;
   /** Sends the retained state JSON; false while disconnected (nothing is then remembered). */
   send(json: string): boolean;
 }
@@ -33,6 +31,8 @@ export class StatePublisher {
   private readonly board: BoardMonitor | null;
   private boardStats: BoardStats | null = null;
   private boardAt = Number.NEGATIVE_INFINITY;
+  /** How often the state was rebuilt and how often it was sent (diagnostics; the bench reads them). */
+  readonly counts = { built: 0, sent: 0 };
 
   constructor(private readonly o: StatePublisherOptions) {
     const p = o.config.paths;
@@ -81,18 +81,17 @@ export class StatePublisher {
     const due = now - this.lastAt >= this.o.config.mqtt.diagnostics_interval_s * 1000;
     if (!force && (sameState(this.last, next) || (!discreteChanged(this.last, next) && !due))) return;
     if (!this.o.send(JSON.stringify(next))) return;
+    this.counts.sent++;
     this.last = next;
     this.lastAt = now;
   }
 
   private current(): MqttState {
+    this.counts.built++;
     const s = this.o.store.get();
     const c = this.o.config;
-    const own = this.o.ownViewers();
-    const view =
-      own > 0 ? { ...s, stream: { ...s.stream, clients: Math.max(0, s.stream.clients - own) } } : s;
     const sinceChange = this.o.clock.monotonic() - this.lastChangeAt;
-    return buildState(view, {
+    return buildState(s, {
       host: hostState(s.video.signal, s.usb.state, sinceChange, c.mqtt.still_after_s * 1000),
       macro: this.macro,
       jpegQuality: s.video.quality,

@@ -1,4 +1,4 @@
-import type { AppState } from '../core/app-state.js';
+import type { AppState, HidState } from '../core/app-state.js';
 import type { BoardStats } from './board.js';
 import type { HOST_STATES } from './entities.js';
 
@@ -51,6 +51,13 @@ export interface StateExtras {
   /** null: board diagnostics are off (mqtt.board_diagnostics). */
   board: BoardStats | null;
 }
+
+/** The HID fields the retained state shows; any other HID change (a report written) is not news. */
+export const HID_STATE_FIELDS = [
+  'capsLock',
+  'numLock',
+  'scrollLock',
+] as const satisfies readonly (keyof HidState)[];
 
 export function buildState(s: Readonly<AppState>, x: StateExtras): MqttState {
   const v = s.video;

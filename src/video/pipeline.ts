@@ -60,12 +60,12 @@ export class VideoPipeline implements Service {
     this.stopped = false;
     await this.o.encoder.start();
     this.o.store.patch('video', { source: this.o.source.name, encoder: this.o.encoder.name });
-    this.unsubClients = this.o.hub.onClients((n) => {
-      this.o.source.setIdle(n === 0);
-      this.o.store.patch('stream', { clients: n });
+    this.unsubClients = this.o.hub.onDemand((demand, viewers) => {
+      this.o.source.setIdle(demand === 0);
+      this.o.store.patch('stream', { clients: viewers });
     });
     this.unsubSent = this.o.hub.onSent(() => this.sentRate.mark());
-    this.o.source.setIdle(this.o.hub.clients === 0);
+    this.o.source.setIdle(this.o.hub.demand === 0);
     await this.o.source.start({
       frame: (f) => this.onFrame(f),
       status: (s) => this.onStatus(s),
@@ -111,7 +111,7 @@ export class VideoPipeline implements Service {
     this.captureRate.mark();
     // Nobody watching: capture goes on slowly (see FrameSource.setIdle) but nothing is encoded;
     // a snapshot request registers as a viewer and gets the next frame.
-    if (this.o.hub.clients === 0) {
+    if (this.o.hub.demand === 0) {
       frame.release();
       return;
     }

@@ -1,3 +1,4 @@
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import type { EncodedFrame } from './types.js';
 
 export interface HubFrame extends EncodedFrame {
@@ -14,9 +15,13 @@ export class StreamHub {
   private current: HubFrame | null = null;
   private nextId = 1;
   private waiters = new Set<(f: HubFrame) => void>();
-  private clientCount = 0;
-  private readonly clientListeners = new Set<(n: number) => void>();
+  private viewerCount = 0;
+  private wantCount = 0;
+  private readonly demandListeners = new Set<(demand: number, viewers: number) => void>();
   private readonly sentListeners = new Set<() => void>();
+
+  /** `clock` drives the wait timeouts of `next` (tests pass a FakeClock). */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   publish(frame: EncodedFrame): HubFrame {
     const f: HubFrame = { ...frame, id: this.nextId++ };
@@ -38,10 +43,10 @@ export class StreamHub {
   next(afterId: number, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<HubFrame | null> {
     if (this.current && this.current.id > afterId) return Promise.resolve(this.current);
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle | undefined;
       const done = (f: HubFrame | null) => {
         this.waiters.delete(waiter);
-        if (timer) clearTimeout(timer);
+        timer?.cancel();
         opts.signal?.removeEventListener('abort', onAbort);
         resolve(f);
       };
@@ -52,31 +57,58 @@ export class StreamHub {
         return;
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => done(null), opts.timeoutMs);
+      if (opts.timeoutMs !== undefined) timer = this.clock.setTimeout(() => done(null), opts.timeoutMs);
       this.waiters.add(waiter);
     });
   }
 
-  /** Registers a viewer; the returned function unregisters it. Viewers decide idle capture. */
-  addClient(): () => void {
-    this.clientCount++;
-    this.notifyClients();
+  /**
+   * Registers a viewer: someone watching the stream (an MJPEG client), counted in the stream
+   * clients sensor. The returned function unregisters it.
+   */
+  addViewer(): () => void {
+    return this.hold(
+      () => this.viewerCount++,
+      () => this.viewerCount--,
+    );
+  }
+
+  /**
+   * Registers demand for frames without watching: a snapshot, a macro waiting on the screen, the
+   * MQTT picture. It keeps the encoder running (idle capture ends) but is not a viewer.
+   */
+  wantFrames(): () => void {
+    return this.hold(
+      () => this.wantCount++,
+      () => this.wantCount--,
+    );
+  }
+
+  /** Stream viewers only (the stream clients sensor). */
+  get viewers(): number {
+    return this.viewerCount;
+  }
+
+  /** Viewers plus frame waiters: zero means nobody needs a new frame (idle capture). */
+  get demand(): number {
+    return this.viewerCount + this.wantCount;
+  }
+
+  onDemand(listener: (demand: number, viewers: number) => void): () => void {
+    this.demandListeners.add(listener);
+    return () => this.demandListeners.delete(listener);
+  }
+
+  private hold(add: () => void, remove: () => void): () => void {
+    add();
+    this.notifyDemand();
     let removed = false;
     return () => {
       if (removed) return;
       removed = true;
-      this.clientCount--;
-      this.notifyClients();
+      remove();
+      this.notifyDemand();
     };
-  }
-
-  get clients(): number {
-    return this.clientCount;
-  }
-
-  onClients(listener: (n: number) => void): () => void {
-    this.clientListeners.add(listener);
-    return () => this.clientListeners.delete(listener);
   }
 
   /** Stream routes call this per frame written, for the sent-fps figure. */
@@ -89,7 +121,7 @@ export class StreamHub {
     return () => this.sentListeners.delete(listener);
   }
 
-  private notifyClients(): void {
-    for (const l of this.clientListeners) l(this.clientCount);
+  private notifyDemand(): void {
+    for (const l of this.demandListeners) l(this.demand, this.viewerCount);
   }
 }

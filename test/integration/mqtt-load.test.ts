@@ -114,9 +114,9 @@ async function simulate(name: string, scene: (second: number) => { picture: numb
       synthetic: false,
     });
   };
-  // The pipeline wakes when a viewer comes (our own snapshot) and its next frame follows, as the
-  // real one's does.
-  const offClients = hub.onClients((n) => {
+  // The pipeline wakes when frames are wanted (our own snapshot) and its next frame follows, as
+  // the real one's does.
+  const offClients = hub.onDemand((n) => {
     if (n > 0) setImmediate(() => frame(second));
   });
   const p = await probe(broker.url, [`${base}/#`]);

@@ -29,13 +29,13 @@ describe('macro validation at load', () => {
     [
       'text over the limit',
       `m:\n  steps:\n    - type: "${'x'.repeat(5000)}"\n`,
-      /m\.yaml:3: m: text of 5000 characters, over the limit of 4096/,
+      /m\.yaml:3: m: type: is 5000 characters, over the limit of 4096/,
     ],
     ['unknown parameter', 'm:\n  steps:\n    - type: "{{who}}"\n', /m\.yaml:3: m: unknown parameter 'who'/],
     [
       'unknown typing profile',
       'm:\n  steps:\n    - type: hi\n      typing: turbo\n',
-      /m\.yaml:\d+: m: typing must be one of fast, safe, bios/,
+      /m\.yaml:\d+: m: typing: must be one of fast, safe, bios/,
     ],
     ['YAML syntax', 'm:\n  steps: [\n', /m\.yaml:\d+: /],
     ['empty steps', 'm:\n  steps: []\n', /m\.yaml:2: m: a macro needs a non-empty list of steps/],

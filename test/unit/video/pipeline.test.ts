@@ -69,7 +69,7 @@ describe('video pipeline with a concurrent encoder', () => {
       quality: () => 80,
     });
     await p.start();
-    hub.addClient(); // someone is watching: frames are encoded
+    hub.addViewer(); // someone is watching: frames are encoded
     source.push(1, 10);
     source.push(2, 20); // both workers busy now
     source.push(3, 30); // waits
