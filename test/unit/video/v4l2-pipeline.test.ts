@@ -56,7 +56,7 @@ async function bench(): Promise<Bench> {
     quality: () => 80,
   });
   await pipeline.start();
-  hub.addClient(); // someone watches: frames are encoded
+  hub.addViewer(); // someone watches: frames are encoded
   const b = { r, encoder, store, hub, pipeline };
   pipelines.push(b);
   return b;
