@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage, KvmError } from '../core/errors.js';
 import { type Logger, redactUrl } from '../core/log.js';
 import type { MqttConfig } from './config.js';
@@ -58,7 +59,7 @@ export class BrokerConnection {
   private queue: { topic: string; payload: string | Buffer }[] = [];
   private dropped = 0;
   private lastError: string | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private flushTimer: TimerHandle | null = null;
 
   constructor(
     private readonly o: {
@@ -66,6 +67,8 @@ export class BrokerConnection {
       clientId: string;
       availabilityTopic: string;
       log: Logger;
+      /** The daemon's one clock: the flush delay and the shutdown bounds run on it (tests: FakeClock). */
+      clock: Clock;
       handlers: BrokerHandlers;
     },
   ) {
@@ -118,8 +121,8 @@ export class BrokerConnection {
       this.lastError = null;
       this.o.handlers.onConnect();
       if (this.queue.length > 0) {
-        if (this.flushTimer) clearTimeout(this.flushTimer);
-        this.flushTimer = setTimeout(() => {
+        this.flushTimer?.cancel();
+        this.flushTimer = this.o.clock.setTimeout(() => {
           this.flushTimer = null;
           this.flush();
           this.status();
@@ -221,7 +224,7 @@ export class BrokerConnection {
   /** Marks us offline (retained) while still connected, then disconnects cleanly. */
   async close(): Promise<void> {
     this.stopped = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer?.cancel();
     this.flushTimer = null;
     const client = this.client;
     this.client = null;
@@ -229,9 +232,9 @@ export class BrokerConnection {
     if (client.connected) {
       // Bounded: a broker that never acknowledges must not hold up shutdown (the will covers it).
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
+        const timer = this.o.clock.setTimeout(resolve, 1000);
         client.publish(this.o.availabilityTopic, 'offline', { qos: 1, retain: true }, () => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve();
         });
       });
@@ -243,7 +246,12 @@ export class BrokerConnection {
       () => true,
       () => false,
     );
-    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
-    if (!(await Promise.race([clean, timeout]))) await client.endAsync(true).catch(() => undefined);
+    let bound: TimerHandle | undefined;
+    const timeout = new Promise<boolean>((r) => {
+      bound = this.o.clock.setTimeout(() => r(false), 1000);
+    });
+    const ended = await Promise.race([clean, timeout]);
+    bound?.cancel();
+    if (!ended) await client.endAsync(true).catch(() => undefined);
   }
 }

@@ -122,6 +122,7 @@ export class MqttService implements Service {
         (this.nodeId_.startsWith('kvmr0ck') ? this.nodeId_ : `kvmr0ck_${this.nodeId_}`).slice(0, 64),
       availabilityTopic: topics.availability,
       log: this.o.log,
+      clock: this.clock,
       handlers: {
         onConnect: () => this.onConnect(topics),
         onStatus: (s) => this.o.store.patch('mqtt', s),

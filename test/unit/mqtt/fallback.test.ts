@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/core/clock.js';
 import { createLogger, redactUrl } from '../../../src/core/log.js';
 import { BrokerConnection } from '../../../src/mqtt/client.js';
 import { type MqttConfig, MqttConfigSchema } from '../../../src/mqtt/config.js';
@@ -59,6 +60,7 @@ describe('BrokerConnection', () => {
       clientId: 'fallback-test',
       availabilityTopic: 'kvmr0ck/x/availability',
       log: createLogger({ level: 'silent', format: 'json' }),
+      clock: systemClock,
       handlers: { onConnect: () => connects++, onMessage: () => undefined },
     });
     cleanup = async () => {
@@ -99,6 +101,7 @@ describe('BrokerConnection', () => {
       clientId: 'backoff-test',
       availabilityTopic: 'kvmr0ck/y/availability',
       log: createLogger({ level: 'silent', format: 'json' }),
+      clock: systemClock,
       handlers: { onConnect: () => undefined, onMessage: () => undefined },
     });
     const c = conn;
