@@ -21,7 +21,8 @@ import { StatePublisher } from './state-publisher.js';
 import { HID_STATE_FIELDS } from './states.js';
 
 export interface MqttServiceOptions {
-  config: Config;
+  /** Only the sections it reads: its own, the board's paths, who may write (auth.read_only), the panel's address. */
+  config: Pick<Config, 'mqtt' | 'paths' | 'auth' | 'server'>;
   store: StateStore<AppState>;
   hub: StreamHub;
   hid: HidApi;

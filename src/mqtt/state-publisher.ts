@@ -8,7 +8,8 @@ import { BoardMonitor, type BoardStats } from './board.js';
 import { buildState, discreteChanged, hostState, type MqttState, sameState } from './states.js';
 
 export interface StatePublisherOptions {
-  config: Config;
+  /** Its own section, and the board's paths for the diagnostics sensors. */
+  config: Pick<Config, 'mqtt' | 'paths'>;
   store: StateStore<AppState>;
   hub: StreamHub;
   clock: Clock;
