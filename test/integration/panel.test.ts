@@ -194,6 +194,55 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     await w.close();
   });
 
+  it('a paste from a second session waits for the first one to be typed, and says so', async () => {
+    // Two people on the panel at once (two browsers, two logins): one text is typed at a time, so
+    // the second paste waits its turn, shows "typing…" meanwhile, and neither text is interleaved.
+    const pageA = await desktop();
+    const a = w;
+    const b = await watchedPage(browser, { viewport: { width: 1366, height: 800 } });
+    await logIn(b.page, d);
+    await untilLive(b.page);
+    const t0 = Date.now();
+    // bios pacing (the slowest profile) keeps the first text typing while the second is sent.
+    const first = 'a'.repeat(40);
+    await pageA.click('#paste-open');
+    await pageA.selectOption('#typing', 'bios');
+    await pageA.fill('#paste-text', first);
+    await pageA.click('#paste-go');
+    await pageA.waitForFunction(() =>
+      /^\d+ \/ 40$/.test(document.getElementById('paste-progress')?.textContent ?? ''),
+    );
+    await b.page.click('#paste-open');
+    await b.page.fill('#paste-text', 'bb');
+    await b.page.click('#paste-go');
+    // While A's text is still being typed, B's paste box says its text is waiting to be typed.
+    expect(await b.page.textContent('#paste-progress')).toBe('typing…');
+    expect(await pageA.textContent('#paste-progress')).not.toBe('done');
+    await pageA.waitForFunction(
+      () => document.getElementById('paste-progress')?.textContent === 'done',
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await b.page.waitForFunction(
+      () => document.getElementById('paste-progress')?.textContent === 'done',
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    // Every A (usage 0x04) reached the target before the first B (0x05): nothing interleaved.
+    const keys = (await recorded(d, t0, 'keyboard'))
+      .map((r) => r.hex.split(' ')[2])
+      .filter((k) => k !== '00');
+    expect(keys.filter((k) => k === '04')).toHaveLength(40);
+    expect(keys.filter((k) => k === '05')).toHaveLength(2);
+    expect(keys.lastIndexOf('04')).toBeLessThan(keys.indexOf('05'));
+    await b.close();
+    await a.close();
+  });
+
   it('clicks land at the click point, the wheel follows the distance, relative mode moves by motion', async () => {
     const page = await desktop();
     const box = (await page.locator('#screen img').boundingBox())!;
