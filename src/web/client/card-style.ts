@@ -20,7 +20,9 @@ ha-card { display: block; overflow: hidden; position: relative;
 .kvm-overlay[hidden] { display: none; }
 [data-trouble="nosignal"] > .kvm-overlay { inset: auto 0 0 0; padding: 6px; }
 .bar { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; padding: 0 8px 8px; }
-.typer { display: flex; gap: 6px; flex: 1; min-width: 200px; }
+/* Wraps rather than squeezing: a narrow card (a phone, a sections column) clipped the Type button. */
+.typer { display: flex; flex-wrap: wrap; gap: 6px; flex: 1 1 320px; }
+.typer > :not(.text) { flex: none; }
 button, input, select { font: inherit; font-size: 14px; border-radius: 6px; padding: 5px 10px;
   border: 1px solid var(--divider-color, #ccc);
   background: var(--secondary-background-color, #f5f5f5); color: var(--primary-text-color, #212121); }
