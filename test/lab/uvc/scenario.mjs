@@ -13,11 +13,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { sleep, waitFor } from '../checks.mjs';
 
 const R = process.env.LAB_RESULTS ?? '/lab-results';
 let failures = 0;
 const t0 = Date.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const elapsed = () => `+${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
 function check(name, ok, detail = '') {
@@ -27,20 +27,6 @@ function check(name, ok, detail = '') {
   console.log(line);
   // The console shows the output only at the end: a guest cut by LAB_TIMEOUT leaves this behind.
   appendFileSync(`${R}/progress.txt`, `${line}\n`);
-}
-
-async function waitFor(fn, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) return null;
-    await sleep(250);
-  }
 }
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
