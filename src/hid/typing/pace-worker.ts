@@ -59,8 +59,9 @@ parentPort?.postMessage({
 parentPort?.on('message', async (m: PaceWorkerRequest) => {
   const ctl = new Int32Array(m.ctl);
   let toldAt = 0;
-  // After poll said writable, a write refused anyway (another writer took the slot) must not
-  // turn into a loop of polls that return at once: the next wait is a plain sleep.
+  // After poll returned an event (writable, or an error/hang-up that poll keeps reporting), a
+  // write refused anyway (another writer took the slot) must not turn into a loop of polls that
+  // return at once, at real-time priority: the next wait is a plain sleep.
   let pollSaidWritable = false;
   let sleepNext = false;
   const sleep = (ms: number) => {

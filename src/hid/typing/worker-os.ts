@@ -10,7 +10,9 @@ export interface WorkerOs {
    * poll(2) for POLLOUT on a /dev/hidgN fd: f_hid reports it writable once the host has taken the
    * held report (f_hidg_poll tests the same `!write_pending` as f_hidg_write, and the request's
    * completion wakes the queue), so this returns when the next write can go out, or after `ms`.
-   * True when the fd is writable.
+   * True when poll returned at once with any event: writable, or an error or hang-up (revents
+   * POLLERR/POLLHUP are reported whatever was asked, poll(2)), which keeps returning at once — the
+   * caller must then not poll again before a plain sleep, or a real-time thread spins.
    */
   waitWritable(fd: number, ms: number): boolean;
   /**
@@ -39,7 +41,7 @@ export function loadWorkerOs(): WorkerOs {
       shorts[2] = POLLOUT;
       shorts[3] = 0;
       const rc = poll(fds, 1, Math.max(0, Math.ceil(ms))) as number;
-      return rc > 0 && (shorts[3]! & POLLOUT) !== 0;
+      return rc > 0 && shorts[3]! !== 0;
     },
     realtime(priority) {
       const rc = setScheduler(0, SCHED_FIFO, new Int32Array([priority])) as number;
