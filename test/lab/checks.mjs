@@ -36,3 +36,16 @@ export async function waitFor(fn, ms, everyMs = 250) {
     await sleep(everyMs);
   }
 }
+
+/** Width and height from a JPEG's SOF0/SOF2 marker. */
+export function jpegSize(buf) {
+  for (let i = 2; i < buf.length - 9; ) {
+    if (buf[i] !== 0xff) return null;
+    const marker = buf[i + 1];
+    const len = buf.readUInt16BE(i + 2);
+    if (marker === 0xc0 || marker === 0xc2)
+      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+    i += 2 + len;
+  }
+  return null;
+}

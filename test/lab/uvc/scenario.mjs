@@ -13,7 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { sleep, waitFor } from '../checks.mjs';
+import { jpegSize, sleep, waitFor } from '../checks.mjs';
 
 const R = process.env.LAB_RESULTS ?? '/lab-results';
 let failures = 0;
@@ -113,19 +113,6 @@ const videoWhen = (url, pred, ms = 60_000) =>
     const v = (await state(url)).video;
     return pred(v) ? v : null;
   }, ms);
-
-/** Width and height from a JPEG's SOF0/SOF2 marker. */
-function jpegSize(buf) {
-  for (let i = 2; i < buf.length - 9; ) {
-    if (buf[i] !== 0xff) return null;
-    const marker = buf[i + 1];
-    const len = buf.readUInt16BE(i + 2);
-    if (marker === 0xc0 || marker === 0xc2)
-      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
-    i += 2 + len;
-  }
-  return null;
-}
 
 async function snapshot(url) {
   const r = await fetch(`${url}snapshot.jpg?fresh=1`);

@@ -3,7 +3,7 @@
 // multi-planar, follows a resolution change and a lost signal, and serves what it captured.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { checks, sleep, waitFor } from '../checks.mjs';
+import { checks, jpegSize, sleep, waitFor } from '../checks.mjs';
 
 // Not destructured with a rest: that would copy `failures` once, at 0, and the scenario could never fail.
 const run = checks();
@@ -41,19 +41,6 @@ async function daemon(dev, port, env = {}) {
 }
 
 const state = async (url) => (await fetch(`${url}api/state`)).json();
-
-/** Width and height from a JPEG's SOF0/SOF2 marker. */
-function jpegSize(buf) {
-  for (let i = 2; i < buf.length - 9; ) {
-    if (buf[i] !== 0xff) return null;
-    const marker = buf[i + 1];
-    const len = buf.readUInt16BE(i + 2);
-    if (marker === 0xc0 || marker === 0xc2)
-      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
-    i += 2 + len;
-  }
-  return null;
-}
 
 async function snapshot(url) {
   const r = await fetch(`${url}snapshot.jpg?fresh=1`);
