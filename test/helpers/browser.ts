@@ -73,8 +73,11 @@ export async function watchedPage(
   page.on('requestfailed', (r) => {
     const why = r.failure()?.errorText ?? '';
     // A request that got its answer and was then dropped by the page (a stream replaced by a new
-    // <img> src, a body left unread when the page navigates) did not fail for the user.
-    if (why === 'net::ERR_ABORTED' && answered.has(r)) return;
+    // <img> src, a body left unread when the page navigates) did not fail for the user. Nor did an
+    // aborted blob: load: a blob URL is the page's own memory, never the network, and only the page
+    // replacing the picture or navigating away aborts it (a reload while a frame was decoding).
+    // A blob load that fails for real (revoked too early: ERR_FILE_NOT_FOUND) still counts.
+    if (why === 'net::ERR_ABORTED' && (answered.has(r) || r.url().startsWith('blob:'))) return;
     record(`request failed: ${r.method()} ${r.url()} ${why}`);
   });
   const watched: WatchedPage = {

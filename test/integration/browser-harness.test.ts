@@ -26,7 +26,7 @@ describe('watchedPage', () => {
     server?.close();
   });
 
-  it('fails on a page error, a console error, an HTTP error and a refused request', async () => {
+  it('fails on a page error, a console error, an HTTP error, a refused request and a lost blob', async () => {
     const w = await watchedPage(browser);
     await w.page.goto(url);
     w.assertClean();
@@ -37,15 +37,20 @@ describe('watchedPage', () => {
       console.error('broken');
       void fetch('missing').catch(() => undefined);
       void fetch('http://127.0.0.1:1/').catch(() => undefined);
+      // A blob URL revoked before it is read: the picture it held is lost.
+      const gone = URL.createObjectURL(new Blob(['x']));
+      URL.revokeObjectURL(gone);
+      void fetch(gone).catch(() => undefined);
     });
     const kinds = [
       /page error: boom/,
       /console error: broken/,
       /HTTP 404: GET .*\/missing/,
       /request failed: GET http:\/\/127\.0\.0\.1:1\/ net::ERR_/,
+      /request failed: GET blob:.* net::ERR_FILE_NOT_FOUND/,
     ];
     const text = () => w.problems.join('\n');
-    await until(() => kinds.every((k) => k.test(text())), 10_000, 'all four kinds of problem');
+    await until(() => kinds.every((k) => k.test(text())), 10_000, 'all five kinds of problem');
     expect(() => w.assertClean()).toThrow(/the page had \d+ problem/);
     await w.page.context().close();
   });

@@ -202,41 +202,59 @@ describe('web panel in Chromium', { timeout: 90_000 }, () => {
     const b = await watchedPage(browser, { viewport: { width: 1366, height: 800 } });
     await logIn(b.page, d);
     await untilLive(b.page);
+    // Each page notes every text its paste box shows, with the time (both pages share one clock):
+    // the assertions below read those timelines, not a moment that a loaded machine may miss.
+    const watchProgress = (p: typeof pageA) =>
+      p.evaluate(() => {
+        const el = document.getElementById('paste-progress')!;
+        const seen: [number, string][] = [];
+        (window as unknown as { progressSeen: typeof seen }).progressSeen = seen;
+        new MutationObserver(() => seen.push([Date.now(), el.textContent ?? ''])).observe(el, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
+    const progressOf = (p: typeof pageA) =>
+      p.evaluate(() => (window as unknown as { progressSeen: [number, string][] }).progressSeen);
+    await watchProgress(pageA);
+    await watchProgress(b.page);
     const t0 = Date.now();
-    // bios pacing (the slowest profile) keeps the first text typing while the second is sent.
-    const first = 'a'.repeat(40);
+    // bios pacing (the slowest profile, two 15 ms gaps a character) keeps the first text typing
+    // for seconds while the second is sent.
+    const first = 'a'.repeat(200);
     await pageA.click('#paste-open');
     await pageA.selectOption('#typing', 'bios');
     await pageA.fill('#paste-text', first);
     await pageA.click('#paste-go');
     await pageA.waitForFunction(() =>
-      /^\d+ \/ 40$/.test(document.getElementById('paste-progress')?.textContent ?? ''),
+      /^\d+ \/ 200$/.test(document.getElementById('paste-progress')?.textContent ?? ''),
     );
     await b.page.click('#paste-open');
     await b.page.fill('#paste-text', 'bb');
     await b.page.click('#paste-go');
-    // While A's text is still being typed, B's paste box says its text is waiting to be typed.
-    expect(await b.page.textContent('#paste-progress')).toBe('typing…');
-    expect(await pageA.textContent('#paste-progress')).not.toBe('done');
-    await pageA.waitForFunction(
-      () => document.getElementById('paste-progress')?.textContent === 'done',
-      null,
-      {
+    for (const p of [pageA, b.page]) {
+      await p.waitForFunction(() => document.getElementById('paste-progress')?.textContent === 'done', null, {
         timeout: 60_000,
-      },
-    );
-    await b.page.waitForFunction(
-      () => document.getElementById('paste-progress')?.textContent === 'done',
-      null,
-      {
-        timeout: 60_000,
-      },
-    );
+      });
+    }
+    // B's box said "typing…" while A's text was still being typed, and showed B's own progress
+    // only once A's was done: B waited its turn, and was told so.
+    const seenA = await progressOf(pageA);
+    const seenB = await progressOf(b.page);
+    const aDone = seenA.find(([, t]) => t === 'done')![0];
+    const bWaiting = seenB.find(([, t]) => t === 'typing…')?.[0];
+    expect(bWaiting, 'B shows "typing…"').toBeDefined();
+    expect(bWaiting!).toBeLessThan(aDone);
+    const bAfter = seenB.filter(([at]) => at > bWaiting!).map(([, t]) => t);
+    expect(bAfter.at(-1)).toBe('done');
+    const bTyping = seenB.find(([, t]) => /^\d+ \/ 2$|^done$/.test(t))![0];
+    expect(bTyping).toBeGreaterThanOrEqual(aDone);
     // Every A (usage 0x04) reached the target before the first B (0x05): nothing interleaved.
     const keys = (await recorded(d, t0, 'keyboard'))
       .map((r) => r.hex.split(' ')[2])
       .filter((k) => k !== '00');
-    expect(keys.filter((k) => k === '04')).toHaveLength(40);
+    expect(keys.filter((k) => k === '04')).toHaveLength(200);
     expect(keys.filter((k) => k === '05')).toHaveLength(2);
     expect(keys.lastIndexOf('04')).toBeLessThan(keys.indexOf('05'));
     await b.close();
