@@ -62,3 +62,37 @@ describe('test-pattern source', () => {
     await t.src.stop();
   });
 });
+
+describe('test-pattern buffers', () => {
+  it('uses one frame buffer while frames come back, and at most four while they are held', async () => {
+    const clock = new FakeClock();
+    const src = new TestPatternSource({ width: 320, height: 180, fps: 30, idleFps: 1, clock });
+    const seen = new Set<ArrayBufferLike>();
+    const held: Frame[] = [];
+    let hold = false;
+    let delivered = 0;
+    await src.start({
+      frame: (f) => {
+        delivered++;
+        seen.add(f.data[0]!.buffer);
+        if (hold) held.push(f);
+        else f.release();
+      },
+      status: () => undefined,
+    });
+    await clock.advance(1000);
+    expect(delivered).toBeGreaterThanOrEqual(29);
+    expect(seen.size).toBe(1);
+    // A consumer that keeps every frame: three more buffers are made, then frames are skipped.
+    hold = true;
+    const before = delivered;
+    await clock.advance(1000);
+    expect(delivered - before).toBe(4);
+    expect(seen.size).toBe(4);
+    for (const f of held.splice(0)) f.release();
+    hold = false;
+    await clock.advance(1000);
+    expect(seen.size).toBe(4);
+    await src.stop();
+  });
+});
