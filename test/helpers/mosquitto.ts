@@ -4,6 +4,7 @@ import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll } from 'vitest';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -144,6 +145,23 @@ export async function probe(url: string, topics: string[], opts: IClientOptions 
     },
     async close() {
       await client.endAsync(true);
+    },
+  };
+}
+
+/** One Mosquitto for a test file: started before its tests, stopped after; `url` is valid inside them. */
+export function fileBroker(): { readonly url: string } {
+  let b: Broker | undefined;
+  beforeAll(async () => {
+    b = await startMosquitto();
+  });
+  afterAll(async () => {
+    await b?.stop();
+  });
+  return {
+    get url() {
+      if (!b) throw new Error('the file broker is used outside a test');
+      return b.url;
     },
   };
 }

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mqttEnv, startDaemon } from '../helpers/daemon.js';
-import { type Broker, probe, startMosquitto } from '../helpers/mosquitto.js';
+import { fileBroker, probe } from '../helpers/mosquitto.js';
 import { until } from '../helpers/wait.js';
 
-let broker: Broker;
-beforeAll(async () => {
-  broker = await startMosquitto();
-});
-afterAll(async () => {
-  await broker?.stop();
-});
+const broker = fileBroker();
 
 describe('the built daemon on a real broker', () => {
   it('types a command into the recording sink, logs no typed text, and leaves a retained offline when killed -9', async () => {

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, probe, startMosquitto } from '../helpers/mosquitto.js';
+import { describe, expect, it } from 'vitest';
+import { fileBroker, probe } from '../helpers/mosquitto.js';
 import { mqttConfig, startApp, until } from '../unit/mqtt/app.js';
 
-let broker: Broker;
-beforeAll(async () => {
-  broker = await startMosquitto();
-});
-afterAll(async () => {
-  await broker?.stop();
-});
+const broker = fileBroker();
 
 describe('many kvmr0ck on one broker', () => {
   it('20 in-process apps with distinct node ids never collide', { timeout: 60_000 }, async () => {

@@ -3,17 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths.js';
-import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
+import { fileBroker } from '../helpers/mosquitto.js';
 
-let broker: Broker;
-beforeAll(async () => {
-  broker = await startMosquitto();
-});
-afterAll(async () => {
-  await broker?.stop();
-});
+const broker = fileBroker();
 
 /**
  * Issue 19: mqtt.js by default fills a table of 65,536 two-byte Buffers (one per packet id) on its

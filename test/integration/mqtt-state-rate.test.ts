@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, probe, startMosquitto } from '../helpers/mosquitto.js';
+import { describe, expect, it } from 'vitest';
+import { fileBroker, probe } from '../helpers/mosquitto.js';
 import { mqttConfig, startApp, until } from '../unit/mqtt/app.js';
 
-let broker: Broker;
-beforeAll(async () => {
-  broker = await startMosquitto();
-});
-afterAll(async () => {
-  await broker?.stop();
-});
+const broker = fileBroker();
 
 /**
  * Typing changes the HID slice with every report (reportsWritten), but nothing the retained MQTT
