@@ -22,9 +22,20 @@ export function checks() {
   };
 }
 
-/** Polls `fn` until it returns something truthy (errors count as "not yet"); null after `ms`. */
+/**
+ * How much longer than on the x86 guest any wait may take here. The arm64 guest is emulated
+ * instruction by instruction (qemu TCG): on a quiet 2-core host the daemon serves ~7 s after start,
+ * on a loaded one it took over 60 s and the smoke failed on a wait, not on the daemon. Only the
+ * ceilings grow; every wait still ends as soon as its condition holds. smoke.sh sets it.
+ */
+export const TIME_SCALE = Math.max(1, Number(process.env.LAB_TIME_SCALE) || 1);
+
+/**
+ * Polls `fn` until it returns something truthy (errors count as "not yet"); null after `ms`
+ * (times TIME_SCALE).
+ */
 export async function waitFor(fn, ms, everyMs = 250) {
-  const end = Date.now() + ms;
+  const end = Date.now() + ms * TIME_SCALE;
   for (;;) {
     try {
       const v = await fn();

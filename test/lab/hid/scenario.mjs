@@ -15,6 +15,7 @@ import { LayoutRegistry } from '../../../dist/src/hid/layout.js';
 import { LAYOUTS } from '../../../dist/src/hid/layouts/index.js';
 import { HidService } from '../../../dist/src/hid/service.js';
 import { createHidSink } from '../../../dist/src/hid/sinks.js';
+import { TIME_SCALE } from '../checks.mjs';
 import { typingChecks } from './typing.mjs';
 
 const UDC = 'dummy_udc.0';
@@ -37,7 +38,7 @@ function check(name, ok, detail = '') {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what, fn, ms) {
-  const end = Date.now() + ms;
+  const end = Date.now() + ms * TIME_SCALE;
   for (;;) {
     const v = fn();
     if (v) return v;
