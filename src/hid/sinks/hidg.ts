@@ -93,14 +93,16 @@ export class HidgSink implements HidSink {
     this.pacer =
       o.pacer ??
       (workerAvailable()
-        ? new WorkerPacer((h) =>
-            h.realtimeRefused === null
-              ? o.log.info({ polls: h.polls }, 'hid: typing worker runs at real-time priority')
-              : o.log.warn(
-                  { polls: h.polls, reason: h.realtimeRefused },
-                  'hid: typing worker at normal priority (real-time refused: run as root or grant CAP_SYS_NICE); on a busy board a key may stay down longer',
-                ),
-          )
+        ? new WorkerPacer({
+            clock: o.clock,
+            onHello: (h) =>
+              h.realtimeRefused === null
+                ? o.log.info({ polls: h.polls }, 'hid: typing worker runs at real-time priority')
+                : o.log.warn(
+                    { polls: h.polls, reason: h.realtimeRefused },
+                    'hid: typing worker at normal priority (real-time refused: run as root or grant CAP_SYS_NICE); on a busy board a key may stay down longer',
+                  ),
+          })
         : new InlinePacer(this.io, o.clock));
     this.once = new OnceLogger(60_000, () => o.clock.monotonic());
   }
@@ -112,7 +114,6 @@ export class HidgSink implements HidSink {
   async start(listener: HidSinkListener): Promise<void> {
     this.listener = listener;
     this.stopped = false;
-    if (this.devs.some((d) => d.fn === 'keyboard')) this.pacer.warm();
     if (!this.tryOpen()) {
       this.goOffline(this.error ?? 'devices missing');
       return;
