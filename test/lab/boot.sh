@@ -71,6 +71,9 @@ LOG="$WORK/console.log"
 # the npm registry, for install.sh); nothing listens on the host for it.
 NIC=(-nic none)
 [ -z "${LAB_NET:-}" ] || NIC=(-nic user,model=virtio-net-pci)
+# With the network, the host's CA bundle too: a host behind a TLS-inspecting proxy trusts the
+# proxy's CA there, and the guest's connections leave through the host, so they meet the same proxy.
+[ -z "${LAB_NET:-}" ] || [ ! -f /etc/ssl/certs/ca-certificates.crt ] || cp /etc/ssl/certs/ca-certificates.crt "$WORK/results/host-ca.crt"
 timeout "${LAB_TIMEOUT:-600}" "${QEMU[@]}" -nographic -no-reboot -m 2048 -smp 2 -accel tcg "${NIC[@]}" \
   -kernel "$K/boot/vmlinuz-$V" -initrd "$WORK/initramfs-$ARCH.cpio.gz" \
   -append "console=$CONSOLE quiet loglevel=3 panic=-1" \

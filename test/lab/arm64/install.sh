@@ -24,6 +24,13 @@ check 'the board starts without node, libturbojpeg0, libyuv0' bash -c '! command
 # udev, as on a board: it gives /dev/video* to the video group and applies the hidg rule.
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add && udevadm settle
+# What the host trusts (boot.sh copies it): on a host behind a TLS-inspecting proxy, apt's https,
+# curl (install.sh fetches Node) and npm then trust that proxy as the host does; a user behind one
+# does the same (update-ca-certificates, NODE_EXTRA_CA_CERTS).
+if [ -f /lab-results/host-ca.crt ]; then
+  cp /lab-results/host-ca.crt /etc/ssl/certs/ca-certificates.crt
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 apt-get update -q >/dev/null 2>&1
 # A Raspberry Pi 4 with Raspberry Pi OS: its model in the device tree, its config.txt.
 printf 'Raspberry Pi 4 Model B Rev 1.5\0' >/tmp/model
