@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.js';
 import type { StateStore } from '../core/state.js';
 import { RateMeter, round, SampleWindow } from '../core/stats.js';
 import { CostMeter } from './cost.js';
-import { renderNoSignal } from './no-signal.js';
+import { NoSignalPicture } from './no-signal.js';
 import type { StreamHub } from './stream-hub.js';
 import type { Frame, FrameSource, JpegEncoder, SourceStatus } from './types.js';
 
@@ -46,6 +46,9 @@ export class VideoPipeline implements Service {
   private lastSentAt = 0;
   private unchangedFrames = 0;
   private noSignalTimer: TimerHandle | null = null;
+  private readonly noSignalPicture = new NoSignalPicture();
+  /** A no-signal frame is being encoded: its buffer is not redrawn until the encoder is done. */
+  private noSignalBusy = false;
   private dropped = 0;
   private encoded = 0;
   private readonly cost = new CostMeter();
@@ -209,22 +212,36 @@ export class VideoPipeline implements Service {
     const last = this.o.hub.latest();
     const w = s.width || last?.width || 1280;
     const h = s.height || last?.height || 720;
-    renderNoSignal(w, h, s.reason ?? 'no signal', 70)
-      .then((jpeg) => {
-        if (this.stopped || !this.noSignalTimer) return;
-        const now = this.o.clock.monotonic();
-        this.o.hub.publish({
-          jpeg,
-          width: w,
-          height: h,
-          sequence: 0,
-          capturedAt: now,
-          encodedAt: now,
-          synthetic: true,
+    if (!this.noSignalBusy) {
+      this.noSignalBusy = true;
+      const frame = this.noSignalPicture.frame(
+        w,
+        h,
+        s.reason ?? 'no signal',
+        new Date(this.o.clock.now()),
+        this.o.clock.monotonic(),
+      );
+      this.o.encoder
+        .encode(frame, 70)
+        .then((jpeg) => {
+          if (this.stopped || !this.noSignalTimer) return;
+          const now = this.o.clock.monotonic();
+          this.o.hub.publish({
+            jpeg,
+            width: frame.width,
+            height: frame.height,
+            sequence: 0,
+            capturedAt: now,
+            encodedAt: now,
+            synthetic: true,
+          });
+          this.lastPublished = now;
+        })
+        .catch((err) => this.o.log.warn({ err: errorMessage(err) }, 'encoding the no-signal picture failed'))
+        .finally(() => {
+          this.noSignalBusy = false;
         });
-        this.lastPublished = now;
-      })
-      .catch((err) => this.o.log.warn({ err: errorMessage(err) }, 'rendering the no-signal picture failed'));
+    }
     this.noSignalTimer = this.o.clock.setTimeout(() => this.showNoSignal(), 1000);
   }
 

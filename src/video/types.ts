@@ -44,6 +44,8 @@ export interface Frame {
   capturedAt: number;
   /** Absent: full. */
   range?: SampleRange;
+  /** Drawn by the daemon (the no-signal picture), not captured. */
+  synthetic?: boolean;
   /** Gives the buffer back to the source. Call exactly once; the frame is invalid afterwards. */
   release(): void;
 }

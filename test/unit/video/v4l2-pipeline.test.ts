@@ -20,7 +20,13 @@ class GatedEncoder implements JpegEncoder {
   readonly readIntact: boolean[] = [];
   async start() {}
   async stop() {}
+  /** No-signal pictures encoded meanwhile (not gated: the tests gate captured frames). */
+  synthetic = 0;
   encode(frame: Frame): Promise<Buffer> {
+    if (frame.synthetic) {
+      this.synthetic++;
+      return Promise.resolve(Buffer.from('nosignal'));
+    }
     return new Promise((resolve) => this.jobs.push({ frame, resolve }));
   }
   finish(): Frame {
@@ -122,6 +128,8 @@ describe('V4L2 source into the video pipeline (fake device)', () => {
     b.r.hw.unplug();
     await until(() => !video(b).signal, 2000, 'the loss in state');
     expect(video(b).signalReason).toBe('device gone');
+    // Viewers get the no-signal picture, through the same encoder, while the lost frame's encode runs.
+    await until(() => b.encoder.synthetic > 0, 2000, 'the no-signal picture');
     expect(b.r.hw.journal).not.toContain('unmap');
     b.encoder.finish();
     expect(b.encoder.readIntact).toEqual([true]);
