@@ -13,6 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { dirname } from 'node:path';
 import { jpegSize, sleep, waitFor } from '../checks.mjs';
 
 const R = process.env.LAB_RESULTS ?? '/lab-results';
@@ -332,8 +333,10 @@ await waitFor(() => d.proc.exitCode !== null, 20_000);
 
 // 5. The stable name. /dev/v4l/by-id is made by udev (60-persistent-v4l.rules) from the USB
 // strings; this guest, like a container without udev, has none: the name there is /dev/videoN.
+// The USB device now (it re-enumerated since): the parent of its VideoControl interface.
+const usbNow = dirname(realpathSync(`/sys/class/video4linux/${node.slice(5)}/device`));
 const m = (f) =>
-  readFileSync(`${usbDev}/${f}`, 'utf8')
+  readFileSync(`${usbNow}/${f}`, 'utf8')
     .trim()
     .replace(/[^\w#+\-.:=@]/g, '_');
 const byId = `/dev/v4l/by-id/usb-${m('manufacturer')}_${m('product')}_${m('serial')}-video-index0`;
