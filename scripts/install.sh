@@ -174,8 +174,15 @@ esac
 
 # 6. Services (on the real system only).
 if system; then
-  systemctl is-enabled --quiet kvmr0ck kvmr0ck-gadget 2>/dev/null ||
-    act "enable services" bash -c 'systemctl daemon-reload && udevadm control --reload && systemctl enable --now kvmr0ck-gadget kvmr0ck'
+  # /run/systemd/system exists only while systemd is the running init (sd_booted(3)). Without it
+  # (a chroot, a container, an image being prepared) the units are enabled and start at boot.
+  if [ -d /run/systemd/system ]; then
+    systemctl is-enabled --quiet kvmr0ck kvmr0ck-gadget 2>/dev/null ||
+      act "enable services" bash -c 'systemctl daemon-reload && udevadm control --reload && systemctl enable --now kvmr0ck-gadget kvmr0ck'
+  else
+    systemctl is-enabled --quiet kvmr0ck kvmr0ck-gadget 2>/dev/null ||
+      act "enable services (systemd is not running here: they start at the next boot)" systemctl enable kvmr0ck-gadget kvmr0ck
+  fi
 fi
 
 if [ "$changes" = 0 ]; then say "nothing to change"; else say "$changes change(s)$([ "$DRY" = 1 ] && echo ' (dry run: none made)')"; fi
