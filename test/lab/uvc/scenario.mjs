@@ -292,6 +292,10 @@ await waitFor(() => d.proc.exitCode !== null, 20_000);
 tell('input both');
 await sleep(500);
 node = await waitFor(dongleNode, 60_000);
+if (!node) {
+  check('the dongle re-enumerates with both formats', false, 'no capture node after 60 s');
+  process.exit(1);
+}
 symlinkSync(node, yuyvLink);
 d = dYuyv;
 v = await videoWhen(d.url, (x) => x.signal);
