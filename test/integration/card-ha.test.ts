@@ -8,7 +8,6 @@ import { recorded, relReport, untilRecorded } from '../helpers/recorded.js';
 import { until } from '../helpers/wait.js';
 
 const NODE = 'cardha';
-const TOPIC = `kvmr0ck/${NODE}/command`;
 
 /**
  * The card in Home Assistant mode against a real daemon over a real broker: the page's fake `hass`

@@ -1,5 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NoSignalPicture } from '../../../src/video/no-signal.js';
+import { inFreshDaemon } from '../../helpers/fresh-daemon.js';
 
 /** Rows of the luma plane with any pixel brighter than `min`, as [first, last]. */
 function litRows(
@@ -47,4 +51,24 @@ describe('the no-signal picture', () => {
       expect(y[r * f.width + f.width - 1]).toBeLessThan(40); // nor at the right
     }
   });
+
+  it('is what a daemon with no capture device serves, without loading sharp (libvips)', async () => {
+    // The SVG the picture used to be drawn from cost sharp, librsvg, pango and fontconfig: +90 MiB
+    // resident in the uvc lab at the first unplug. Checked in a fresh process on the built daemon.
+    const r = await inFreshDaemon<{ synthetic: boolean; width: number; vips: boolean }>(
+      {
+        server: { host: '127.0.0.1', port: 0 },
+        auth: { mode: 'none' },
+        hid: { sink: 'recording' },
+        video: { source: 'v4l2', device: '/dev/kvmr0ck-no-such-video' },
+        paths: { state: mkdtempSync(path.join(tmpdir(), 'kvmr0ck-nosignal-')) },
+      },
+      `const end = Date.now() + 20000;
+       while (!app.hub.latest()?.synthetic && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+       const { readFileSync } = await import('node:fs');
+       return { synthetic: app.hub.latest()?.synthetic === true, width: app.hub.latest()?.width ?? 0,
+         vips: readFileSync('/proc/self/maps', 'utf8').includes('libvips') };`,
+    );
+    expect(r).toEqual({ synthetic: true, width: 1280, vips: false });
+  }, 60_000);
 });
