@@ -15,7 +15,7 @@ import { LayoutRegistry } from '../../../dist/src/hid/layout.js';
 import { LAYOUTS } from '../../../dist/src/hid/layouts/index.js';
 import { HidService } from '../../../dist/src/hid/service.js';
 import { createHidSink } from '../../../dist/src/hid/sinks.js';
-import { TIME_SCALE } from '../checks.mjs';
+import { sleep, TIME_SCALE, waitFor as waitUntil } from '../checks.mjs';
 import { typingChecks } from './typing.mjs';
 
 const UDC = 'dummy_udc.0';
@@ -35,16 +35,11 @@ function check(name, ok, detail = '') {
   );
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
+/** checks.mjs's waitFor (its ceiling scaled by LAB_TIME_SCALE), but a timeout is an error naming `what`. */
 async function waitFor(what, fn, ms) {
-  const end = Date.now() + ms * TIME_SCALE;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
+  const v = await waitUntil(fn, ms, 100);
+  if (!v) throw new Error(`timed out after ${ms} ms (x${TIME_SCALE}) waiting for ${what}`);
+  return v;
 }
 
 /**
