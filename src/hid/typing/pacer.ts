@@ -75,7 +75,7 @@ export class WorkerPacer implements Pacer {
     this.idleMs = o.idleMs ?? 120_000;
   }
 
-  /** True while a worker thread exists (tests and the idle timer read it). */
+  /** True while a worker thread exists. */
   get running(): boolean {
     return this.worker !== null;
   }
@@ -105,9 +105,10 @@ export class WorkerPacer implements Pacer {
 
   private jobEnded(): void {
     if (--this.jobs > 0 || !this.worker) return;
+    // A new job cancels this timer before it starts (thread()), so when it fires no job is running.
     this.idle = this.o.clock.setTimeout(() => {
       this.idle = null;
-      if (this.jobs === 0) void this.stop();
+      void this.stop();
     }, this.idleMs);
   }
 
