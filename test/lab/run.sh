@@ -9,12 +9,11 @@ npx tsc -p tsconfig.build.json || exit 1
 # Logs go beside the guest's work folder, so two checkouts (worktrees) can run the lab at once.
 logs=${LAB_DIR:-/tmp/kvmr0ck-lab}
 mkdir -p "$logs"
-# uvc (test/lab/uvc, the emulated USB HDMI dongle, ~105 s) passed whole twice but once failed
-# while another lab guest loaded the host: run it by name (run.sh uvc) until it is proven under load.
+# uvc: the emulated USB HDMI dongle (test/lab/uvc, ~105 s quiet, ~180 s beside another guest).
 # arm64: the arm64 smoke (test/lab/arm64/smoke.sh); arm64:<name> runs scenario <name> in the arm64
 # guest. LAB_ARM64_FULL=1 runs the whole set there instead of the smoke.
-default="hid video cost arm64"
-[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video cost arm64:video arm64:hid arm64:install"
+default="hid video cost uvc arm64"
+[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video cost uvc arm64:video arm64:hid arm64:install"
 scenarios=("${@:-$default}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})

@@ -394,10 +394,33 @@ static void pump(void) {
   }
 }
 
-static void sysfs_write(const char *file, const char *text) {
-  int fd = open(file, O_WRONLY);
-  if (fd < 0 || write(fd, text, strlen(text)) < 0) fprintf(stderr, "%s: %s\n", file, strerror(errno));
+/** Writes `text` to a sysfs file; 0, or the errno (printed to stderr). */
+static int sysfs_write(const char *file, const char *text) {
+  int fd = open(file, O_WRONLY), err = 0;
+  if (fd < 0 || write(fd, text, strlen(text)) < 0) err = errno, fprintf(stderr, "%s: %s\n", file, strerror(err));
   if (fd >= 0) close(fd);
+  return err;
+}
+
+/**
+ * vhci's detach only queues the disconnect: its event thread tears the port down later, and until
+ * it has, attaching to that port fails ("port in use", EINVAL/EBUSY). On a loaded machine that took
+ * long enough for an immediate re-plug to fail, leaving the dongle "plugged" with no device. So an
+ * unplug waits until the port reads VDEV_ST_NULL (4) in vhci's status file (columns: hub port sta
+ * ...; drivers/usb/usbip/vhci_sysfs.c), bounded at 60 s.
+ */
+static void wait_port_free(void) {
+  for (int tries = 0; tries < 1200; tries++) {
+    FILE *f = fopen(VHCI "/status", "r");
+    char line[256], hub[8];
+    int p, sta, found = 0;
+    while (f && fgets(line, sizeof line, f))
+      if (sscanf(line, "%7s %d %d", hub, &p, &sta) == 3 && !strcmp(hub, "hs") && p == port) found = sta == 4;
+    if (f) fclose(f);
+    if (found) return;
+    usleep(50000);
+  }
+  fprintf(stderr, "vhci port %d still in use 60 s after detach\n", port);
 }
 
 static void plug(void) {
@@ -409,7 +432,8 @@ static void plug(void) {
   char line[64];
   // port 0 is on vhci's USB 2 root hub; devid is bus 1 device 2; speed 3 = USB_SPEED_HIGH
   snprintf(line, sizeof line, "%d %d %u %d", port, sv[1], (1u << 16) | 2, 3);
-  sysfs_write(VHCI "/attach", line);
+  // The port is free after wait_port_free(); a retry still covers a slow teardown (bounded, 30 s).
+  for (int tries = 0; sysfs_write(VHCI "/attach", line) && tries < 600; tries++) usleep(50000);
   close(sv[1]); // vhci holds its own reference to the socket
   sock = sv[0];
   plugged = 1;
@@ -426,6 +450,7 @@ static void unplug(void) {
   snprintf(line, sizeof line, "%d", port);
   sysfs_write(VHCI "/detach", line);
   close(sock);
+  wait_port_free();
   sock = -1;
   plugged = 0;
   npending = 0;
