@@ -90,7 +90,7 @@ if [ "$(readlink "$R/opt/kvmr0ck/bin/node" 2>/dev/null)" != "$NODE" ]; then
 fi
 
 # The build needs the Node above, so a board that had none can build once this far has run.
-[ -f "$SRC/dist/src/cli.js" ] || {
+[ -f "$SRC/dist/kvmr0ck.js" ] || {
   echo "install.sh: build first, then run install.sh again:" >&2
   echo "  $([ "$NODE" = "$PRIVATE_NODE" ] && echo 'PATH=/opt/kvmr0ck/node/bin:$PATH ')npm ci && npm run build" >&2
   exit 1

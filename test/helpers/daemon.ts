@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { TEST_SECRETS } from './secrets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/src/cli.js');
+/** The daemon as it ships: the bundle scripts/bundle.mjs makes from tsc's dist/src. */
+export const CLI = path.join(ROOT, 'dist/kvmr0ck.js');
 
 export interface Daemon {
   proc: ChildProcess;
@@ -32,6 +33,8 @@ export interface StartOptions {
   configYaml?: string;
   env?: Record<string, string>;
   args?: string[];
+  /** Node's own options, before the script (e.g. the shipped V8 flags). */
+  nodeArgs?: string[];
   timeoutMs?: number;
 }
 
@@ -59,7 +62,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
   // A known token, so tests can authenticate as a user with the printed token would. It is the
   // canary token: scripts/test.sh scans every daemon's output for it.
   const token = TEST_SECRETS.token;
-  const proc = spawn(process.execPath, args, {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], {
     env: {
       ...process.env,
       KVMR0CK_CONFIG: path.join(dir, 'empty.yaml'),

@@ -152,7 +152,7 @@ describe('a bad config stops the daemon with file, line and reason', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     const file = path.join(dir, 'k.yaml');
     (await import('node:fs')).writeFileSync(file, 'server:\n  prot: 80\n');
-    const err = await run(process.execPath, ['dist/src/cli.js', 'check-config', file]).catch(
+    const err = await run(process.execPath, ['dist/kvmr0ck.js', 'check-config', file]).catch(
       (e: { code: number; stderr: string }) => e,
     );
     expect(err).toMatchObject({ code: 1 });

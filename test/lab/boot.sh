@@ -13,7 +13,7 @@ WORK=${LAB_DIR:-/tmp/kvmr0ck-lab}
 SCRIPT=${1:-node test/lab/hid/scenario.mjs}
 ARCH=${LAB_ARCH:-amd64}
 mkdir -p "$WORK"
-[ -n "${LAB_NO_BUILD:-}" ] || npx tsc -p tsconfig.build.json # the guest runs the built dist/
+[ -n "${LAB_NO_BUILD:-}" ] || npm run build --silent # the guest runs the built dist/ (dist/kvmr0ck.js)
 IR="$WORK/ir-$ARCH"
 rm -rf "$IR" && mkdir -p "$IR"/{bin,m,proc,sys,dev,mnt/lower,mnt/rw,mnt/repo,newroot}
 case "$ARCH" in

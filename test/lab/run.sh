@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 t0=$(date +%s)
-npx tsc -p tsconfig.build.json || exit 1
+npm run build --silent || exit 1
 # Logs go beside the guest's work folder, so two checkouts (worktrees) can run the lab at once.
 logs=${LAB_DIR:-/tmp/kvmr0ck-lab}
 mkdir -p "$logs"

@@ -3,7 +3,7 @@ import { figuresTable, resetFigures } from './figures.js';
 
 /** Builds the daemon once, clears old figures, and prints the figures table when all is done. */
 export default function setup(): () => void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   resetFigures();
   return () => {
     process.stdout.write(`\n== reliability figures\n${figuresTable()}\n\n`);

@@ -129,7 +129,7 @@ execFileSync('v4l2-ctl', [
 const shipped = VARIANTS[0];
 const port = 18095;
 const out = [];
-const daemon = spawn(process.execPath, [...shipped.args, 'dist/src/cli.js', 'run', '--port', String(port)], {
+const daemon = spawn(process.execPath, [...shipped.args, 'dist/kvmr0ck.js', 'run', '--port', String(port)], {
   env: {
     ...process.env,
     ...shipped.env,

@@ -134,7 +134,7 @@ function expectedGroups(text, layout = 'us') {
 async function main() {
   execFileSync('mount', ['-t', 'configfs', 'none', '/sys/kernel/config']);
   const cli = (...args) =>
-    execFileSync(process.execPath, ['dist/src/cli.js', 'gadget', ...args], {
+    execFileSync(process.execPath, ['dist/kvmr0ck.js', 'gadget', ...args], {
       env: {
         ...process.env,
         KVMR0CK_CONFIG: '/dev/null',

@@ -80,7 +80,7 @@ process.on('exit', () => {
 async function daemon(dev, port, env = {}) {
   const out = [];
   daemonLogs.push(out);
-  const proc = spawn(process.execPath, ['dist/src/cli.js', 'run', '--port', String(port)], {
+  const proc = spawn(process.execPath, ['dist/kvmr0ck.js', 'run', '--port', String(port)], {
     env: {
       ...process.env,
       KVMR0CK_CONFIG: '/dev/null',
@@ -180,7 +180,7 @@ console.log(`# streaming endpoint: ${transfer} (the emulated dongle's choice), u
 // device (a symlink is what udev's /dev/v4l/by-id names are); until then it waits, "device gone".
 const yuyvLink = '/tmp/dongle-yuyv';
 const doctorRun = new Promise((resolve) => {
-  const p = spawn(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
+  const p = spawn(process.execPath, ['dist/kvmr0ck.js', 'doctor', '--config', '/dev/null'], {
     env: { ...process.env, KVMR0CK_VIDEO__DEVICE: node, KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-doctor' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

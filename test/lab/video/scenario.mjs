@@ -15,7 +15,7 @@ const vivid = (dev, ...ctrls) =>
 /** Starts the built daemon on `dev`; resolves once it serves, with its base URL and log. */
 async function daemon(dev, port, env = {}) {
   const out = [];
-  const proc = spawn(process.execPath, ['dist/src/cli.js', 'run', '--port', String(port)], {
+  const proc = spawn(process.execPath, ['dist/kvmr0ck.js', 'run', '--port', String(port)], {
     env: {
       ...process.env,
       KVMR0CK_CONFIG: '/dev/null',
@@ -74,7 +74,7 @@ check(
 let doctorOut = '';
 if (process.env.LAB_SMOKE !== '1')
   try {
-    doctorOut = execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
+    doctorOut = execFileSync(process.execPath, ['dist/kvmr0ck.js', 'doctor', '--config', '/dev/null'], {
       env: {
         ...process.env,
         KVMR0CK_VIDEO__DEVICE: '/dev/video1',

@@ -71,7 +71,7 @@ describe('kvmr0ck doctor', () => {
     let out = '';
     let code = 0;
     try {
-      out = execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--config', '/dev/null'], {
+      out = execFileSync(process.execPath, ['dist/kvmr0ck.js', 'doctor', '--config', '/dev/null'], {
         env: {
           ...process.env,
           KVMR0CK_PATHS__SYS: '/nonexistent/sys',

@@ -40,7 +40,7 @@ describe('scripts/install.sh', () => {
     const first = run('--root', root);
     expect(first).toContain('board: Raspberry Pi 4 Model B Rev 1.5 (rpi)');
     for (const f of [
-      'opt/kvmr0ck/dist/src/cli.js',
+      'opt/kvmr0ck/dist/kvmr0ck.js',
       'opt/kvmr0ck/src/web/index.html',
       'etc/kvmr0ck/kvmr0ck.yaml',
       'etc/systemd/system/kvmr0ck.service',
@@ -59,7 +59,7 @@ describe('scripts/install.sh', () => {
     // The config may hold tokens and the broker password: not readable by other users.
     expect(statSync(path.join(root, 'etc/kvmr0ck/kvmr0ck.yaml')).mode & 0o777).toBe(0o640);
     // The gadget unit runs this code as root: root owns it and nobody else may write it.
-    const cli = statSync(path.join(root, 'opt/kvmr0ck/dist/src/cli.js'));
+    const cli = statSync(path.join(root, 'opt/kvmr0ck/dist/kvmr0ck.js'));
     if (process.getuid?.() === 0) expect(cli.uid).toBe(0);
     expect(cli.mode & 0o022).toBe(0);
     // The user's config survives a reinstall; nothing else differs, so nothing changes.
@@ -95,7 +95,7 @@ describe('scripts/install.sh: Node', () => {
   it('runs the units and the command on the Node it chose', () => {
     for (const f of ['kvmr0ck.service', 'kvmr0ck-gadget.service', 'kvmr0ck']) {
       const text = readFileSync(path.join('packaging', f), 'utf8');
-      expect(text, f).toMatch(/\/opt\/kvmr0ck\/bin\/node (-\S+ )*\/opt\/kvmr0ck\/dist\/src\/cli\.js/);
+      expect(text, f).toMatch(/\/opt\/kvmr0ck\/bin\/node (-\S+ )*\/opt\/kvmr0ck\/dist\/kvmr0ck\.js/);
       expect(text, f).not.toMatch(/env node/);
     }
   });

@@ -29,10 +29,20 @@ describe('start flags', () => {
         .find((l) => l.startsWith('exec env'))!,
     ],
   ];
-  it.each(starts)('%s starts node with the measured V8 flags', (_, line) => {
+  it.each(starts)('%s starts the bundle the bench measured, with its V8 flags', (_, line) => {
     const node = line.slice(line.indexOf('node '));
-    const beforeScript = node.slice(0, node.indexOf('cli.js'));
-    for (const flag of shipped.args) expect(beforeScript.split(/\s+/)).toContain(flag);
+    // The bench's default entry: the bundle scripts/bundle.mjs makes (not tsc's dist/src/cli.js).
+    expect(shipped.entry).toBeUndefined();
+    const at = node.indexOf('dist/kvmr0ck.js');
+    expect(at, 'runs dist/kvmr0ck.js').toBeGreaterThan(0);
+    for (const flag of shipped.args) expect(node.slice(0, at).split(/\s+/)).toContain(flag);
+  });
+  it.each([
+    ['the kvmr0ck command', read('packaging/kvmr0ck')],
+    ['the gadget unit', read('packaging/kvmr0ck-gadget.service')],
+  ])('%s runs the bundle too', (_, text) => {
+    expect(text).toContain('/opt/kvmr0ck/dist/kvmr0ck.js');
+    expect(text).not.toContain('dist/src/cli.js');
   });
   it.each(starts)('%s sets the measured allocator environment', (_, line) => {
     const unit = read('packaging/kvmr0ck.service');
