@@ -22,8 +22,14 @@ mv /usr/local/bin/node /usr/local/lib/lab-node
 dpkg --purge libturbojpeg0 libyuv0 >/dev/null
 check 'the board starts without node, libturbojpeg0, libyuv0' bash -c '! command -v node && ! dpkg -s libyuv0'
 # udev, as on a board: it gives /dev/video* to the video group and applies the hidg rule.
+# The guest's init chroots into its root, and systemd's tools notice: `udevadm trigger` and
+# `settle` print "Running in chroot, ignoring request" and do nothing, so the vivid nodes made
+# before udevd started stayed root:root 0600 (the daemon, as user kvmr0ck, got EACCES).
+# SYSTEMD_IGNORE_CHROOT=1 (systemd's ENVIRONMENT.md) lets them run; on a board they just do.
+export SYSTEMD_IGNORE_CHROOT=1
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add && udevadm settle
+check 'udev gave /dev/video0 to the video group' bash -c '[ "$(stat -c %G:%a /dev/video0)" = video:660 ]'
 # What the host trusts (boot.sh copies it): on a host behind a TLS-inspecting proxy, apt's https,
 # curl (install.sh fetches Node) and npm then trust that proxy as the host does; a user behind one
 # does the same (update-ca-certificates, NODE_EXTRA_CA_CERTS).
@@ -73,6 +79,13 @@ check 'kvmr0ck-gadget: gadget up as root' $(unit_cmd kvmr0ck-gadget.service Exec
 udevadm settle
 check 'the udev rule gave /dev/hidg0 to the kvmr0ck group' bash -c '[ "$(stat -c %G:%a /dev/hidg0)" = kvmr0ck:660 ]'
 sed -i 's/^  port: 8080/  port: 18080/; s/^  host: 0.0.0.0/  host: 127.0.0.1/' /etc/kvmr0ck/kvmr0ck.yaml
+# What systemd does before ExecStart for StateDirectory=kvmr0ck (systemd.exec(5)): it creates
+# /var/lib/kvmr0ck owned by the unit's User and Group with StateDirectoryMode. Taken from the unit,
+# so the daemon finds what a real start gives it (without it the daemon stops: state not writable).
+check 'the unit asks systemd for its state directory' \
+  test "$(unit_cmd kvmr0ck.service StateDirectory)" = kvmr0ck
+install -d -o "$(unit_cmd kvmr0ck.service User)" -g "$(unit_cmd kvmr0ck.service Group)" \
+  -m "$(unit_cmd kvmr0ck.service StateDirectoryMode)" /var/lib/kvmr0ck
 # shellcheck disable=SC2046
 MALLOC_ARENA_MAX=2 runuser -u kvmr0ck -- $(unit_cmd kvmr0ck.service ExecStart) >/tmp/daemon.log 2>&1 &
 daemon=$!
