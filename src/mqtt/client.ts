@@ -10,6 +10,8 @@ import type { MqttConfig } from './config.js';
  * mqtt.js and its dependencies hold ~3.5 MiB resident once loaded (npm run bench, issue 19): they
  * are loaded on the first connect, so a daemon with no broker configured never pays for them.
  * Synchronous (its CommonJS build, the one Node's `import` resolves too), so `open()` stays so.
+ * scripts/bundle.mjs rewrites this exact call into a `require` esbuild bundles (still evaluated
+ * only here); the build fails if the call changes.
  */
 const loadMqtt = () => createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
 
