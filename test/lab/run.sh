@@ -13,7 +13,7 @@ mkdir -p "$logs"
 # arm64: the arm64 smoke (test/lab/arm64/smoke.sh); arm64:<name> runs scenario <name> in the arm64
 # guest. LAB_ARM64_FULL=1 runs the whole set there instead of the smoke.
 default="hid video cost uvc arm64"
-[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video cost uvc arm64:video arm64:hid arm64:install"
+[ -z "${LAB_ARM64_FULL:-}" ] || default="hid video cost uvc arm64:video arm64:hid arm64:uvc arm64:install"
 scenarios=("${@:-$default}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
