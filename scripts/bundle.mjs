@@ -23,6 +23,7 @@ const dist = path.join(root, 'dist');
  * `require` esbuild resolves: mqtt.js is then bundled, still evaluated only on the first connect.
  */
 const LAZY_MQTT = "createRequire(import.meta.url)('mqtt')";
+let mqttRewritten = false;
 const lazyMqtt = {
   name: 'lazy-mqtt',
   setup(b) {
@@ -32,12 +33,19 @@ const lazyMqtt = {
         throw new Error(
           `bundle: ${args.path} no longer loads mqtt with ${LAZY_MQTT}; update scripts/bundle.mjs`,
         );
+      mqttRewritten = true;
       return { contents: text.replace(LAZY_MQTT, "require('mqtt')"), loader: 'js' };
     });
   },
 };
 
-const common = {
+await build({
+  entryPoints: {
+    kvmr0ck: path.join(dist, 'src/cli.js'),
+    // src/hid/typing/pacer.ts starts it as new URL('./pace-worker.js', import.meta.url).
+    'pace-worker': path.join(dist, 'src/hid/typing/pace-worker.js'),
+  },
+  outdir: dist,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -51,14 +59,8 @@ const common = {
   },
   logLevel: 'warning',
   plugins: [lazyMqtt],
-};
-
-await build({
-  ...common,
-  entryPoints: {
-    kvmr0ck: path.join(dist, 'src/cli.js'),
-    // src/hid/typing/pacer.ts starts it as new URL('./pace-worker.js', import.meta.url).
-    'pace-worker': path.join(dist, 'src/hid/typing/pace-worker.js'),
-  },
-  outdir: dist,
 });
+// A moved or renamed client.js would skip the rewrite without a word (mqtt.js then loads from
+// node_modules at run time, unbundled): fail instead.
+if (!mqttRewritten)
+  throw new Error('bundle: dist/src/mqtt/client.js was not bundled; update scripts/bundle.mjs');
