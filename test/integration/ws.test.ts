@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Daemon, startDaemon } from '../helpers/daemon.js';
 import { until } from '../helpers/wait.js';
+import { openPanelSocket } from '../helpers/ws.js';
 
 interface Report {
   fn: string;
@@ -20,24 +21,7 @@ describe('WebSocket input', () => {
   });
 
   const wsUrl = () => `${d.url.replace('http', 'ws')}api/ws`;
-  async function open(headers: Record<string, string> = d.authHeaders) {
-    const ws = new WebSocket(wsUrl(), { headers });
-    const messages: Record<string, unknown>[] = [];
-    ws.on('message', (m) => messages.push(JSON.parse(m.toString()) as Record<string, unknown>));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const wait = async (pred: (m: Record<string, unknown>) => boolean) => {
-      for (let i = 0; i < 100; i++) {
-        const m = messages.find(pred);
-        if (m) return m;
-        await new Promise((r) => setTimeout(r, 30));
-      }
-      throw new Error(`no such message; got ${JSON.stringify(messages.slice(-5))}`);
-    };
-    return { ws, messages, wait };
-  }
+  const open = (headers?: Record<string, string>) => openPanelSocket(d, headers);
   async function reportsSince(at: number): Promise<Report[]> {
     const r = (await (
       await fetch(`${d.url}api/hid/recorded?since=${at}`, { headers: d.authHeaders })
