@@ -21,28 +21,29 @@ export interface Variant {
   entry?: string;
 }
 
+/** package.json start/demo, packaging/kvmr0ck.service, ha-addon/run.sh: keep them in step
+ * (test/unit/scripts/start-flags.test.ts checks). */
+const SHIPPED: Variant = {
+  name: 'as shipped: the bundle, --max-semi-space-size=1 --v8-pool-size=1 --no-turbofan, MALLOC_ARENA_MAX=2',
+  args: ['--max-semi-space-size=1', '--v8-pool-size=1', '--no-turbofan'],
+  env: { MALLOC_ARENA_MAX: '2' },
+};
+
 export const VARIANTS: Variant[] = [
+  SHIPPED,
+  // What bundling buys (scripts/bundle.mjs): the same start on tsc's output, one module per file.
   {
-    // package.json start/demo, packaging/kvmr0ck.service, ha-addon/run.sh: keep them in step
-    // (test/unit/scripts/start-flags.test.ts checks).
-    name: 'as shipped: the bundle, --max-semi-space-size=1 --v8-pool-size=1 --no-turbofan, MALLOC_ARENA_MAX=2',
-    args: ['--max-semi-space-size=1', '--v8-pool-size=1', '--no-turbofan'],
-    env: { MALLOC_ARENA_MAX: '2' },
-  },
-  {
-    // What bundling buys (scripts/bundle.mjs): the same start on tsc's output, one module per file.
+    ...SHIPPED,
     name: 'shipped settings on the unbundled modules (dist/src/cli.js)',
-    args: ['--max-semi-space-size=1', '--v8-pool-size=1', '--no-turbofan'],
-    env: { MALLOC_ARENA_MAX: '2' },
     entry: 'dist/src/cli.js',
   },
   { name: 'plain node', args: [], env: {} },
   {
     // TurboFan's compiled code and compile zones: ~10 MiB resident; the hot path is native code,
     // so the JS it would optimise (hub, sockets) costs no measurable CPU per frame without it.
+    ...SHIPPED,
     name: 'shipped with TurboFan on',
-    args: ['--max-semi-space-size=1', '--v8-pool-size=1'],
-    env: { MALLOC_ARENA_MAX: '2' },
+    args: SHIPPED.args.filter((a) => a !== '--no-turbofan'),
   },
   { name: '--max-semi-space-size=1 only', args: ['--max-semi-space-size=1'], env: {} },
   { name: 'MALLOC_ARENA_MAX=2 only', args: [], env: { MALLOC_ARENA_MAX: '2' } },
