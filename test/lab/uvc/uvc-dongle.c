@@ -432,9 +432,16 @@ static void plug(void) {
   char line[64];
   // port 0 is on vhci's USB 2 root hub; devid is bus 1 device 2; speed 3 = USB_SPEED_HIGH
   snprintf(line, sizeof line, "%d %d %u %d", port, sv[1], (1u << 16) | 2, 3);
-  // The port is free after wait_port_free(); a retry still covers a slow teardown (bounded, 30 s).
-  for (int tries = 0; sysfs_write(VHCI "/attach", line) && tries < 600; tries++) usleep(50000);
+  // The port is free: unplug() waited for it. A failed attach leaves the dongle unplugged and says
+  // so (the scenario prints the dongle's last lines), instead of claiming a device nobody sees.
+  int err = sysfs_write(VHCI "/attach", line);
   close(sv[1]); // vhci holds its own reference to the socket
+  if (err) {
+    close(sv[0]);
+    printf("attach failed: %s\n", strerror(err));
+    fflush(stdout);
+    return;
+  }
   sock = sv[0];
   plugged = 1;
   npending = 0;
