@@ -1,6 +1,5 @@
-import { callAsync } from '../native/ffi.js';
 import { TurboCompressor } from '../native/turbojpeg.js';
-import { PlanarScratch, planPlanar, type Subsampling, toPlanar } from '../planar.js';
+import { PlanarScratch, type Subsampling, toPlanar } from '../planar.js';
 import type { Frame, JpegEncoder } from '../types.js';
 
 export interface TurboJpegOptions {
@@ -17,10 +16,12 @@ interface Lane {
 }
 
 /**
- * libturbojpeg on native threads: each frame's libyuv unpacking and JPEG encoding run on libuv's
- * thread pool through koffi's async calls, reading the mmap'd capture planes in place (no worker
- * isolate, no copy into shared memory, no postMessage). The promise settles when the native call
- * returns; only then does the pipeline release the capture buffer. The pipeline asks for a second
+ * libturbojpeg on native threads: each frame's JPEG encoding runs on libuv's thread pool through a
+ * koffi async call, reading the planes in place (no worker isolate, no copy into shared memory, no
+ * postMessage). Planar captures (I420, NV12's Y) are read straight from the mmap'd buffer; packed
+ * ones are unpacked first by libyuv on the calling thread (see toPlanar for why not on the pool).
+ * The promise settles when the native call returns; only then does the pipeline release the
+ * capture buffer. The pipeline asks for a second
  * concurrent encode only when a frame arrives while one is still running (it fell behind), and a
  * lane's memory is allocated only then.
  */
@@ -60,8 +61,19 @@ export class TurboJpegEncoder implements JpegEncoder {
     return l.c.encode(p.planes, p.strides, frame.width, frame.height, p.subsamp, quality);
   }
 
-  async encode(frame: Frame, quality: number): Promise<Buffer> {
-    const lane = await this.acquire();
+  /**
+   * With a lane free, the native call is queued before this returns (callers rely on it: the
+   * pipeline copies the frame's luma for drop-same while the encode runs).
+   */
+  encode(frame: Frame, quality: number): Promise<Buffer> {
+    const lane = this.acquireNow();
+    if (lane) return this.encodeOn(lane, frame, quality);
+    return new Promise<Lane>((resolve) => this.waiting.push(resolve)).then((l) =>
+      this.encodeOn(l, frame, quality),
+    );
+  }
+
+  private async encodeOn(lane: Lane, frame: Frame, quality: number): Promise<Buffer> {
     const job = this.run(lane, frame, quality);
     this.running.add(job);
     try {
@@ -72,20 +84,20 @@ export class TurboJpegEncoder implements JpegEncoder {
     }
   }
 
+  /** Async so a throw from toPlanar rejects (encodeOn then still releases the lane). */
   private async run(l: Lane, frame: Frame, quality: number): Promise<Buffer> {
-    const p = planPlanar(frame, l.scratch, { subsampling: this.subsampling });
-    if (p.convert) await callAsync(p.convert.fn, p.convert.args);
+    const p = toPlanar(frame, l.scratch, { subsampling: this.subsampling });
     return l.c.encodeAsync(p.planes, p.strides, frame.width, frame.height, p.subsamp, quality);
   }
 
-  private acquire(): Promise<Lane> {
+  private acquireNow(): Lane | null {
     const free = this.idle.pop();
-    if (free) return Promise.resolve(free);
+    if (free) return free;
     if (this.lanes < this.concurrency) {
       this.lanes++;
-      return Promise.resolve(newLane());
+      return newLane();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return null;
   }
 
   private release(l: Lane): void {
