@@ -89,4 +89,60 @@ describe('video pipeline with a concurrent encoder', () => {
     expect(source.released).toBe(4);
     await p.stop();
   });
+
+  it('drop-same compares with what the device delivered, not what it wrote into the buffer after release', async () => {
+    // A passed-through MJPEG frame is released (queued back to the driver) within the same call;
+    // a driver may write the next capture into it at once, as this source does on release.
+    const hub = new StreamHub();
+    let consumer: FrameConsumer | null = null;
+    let sequence = 0;
+    const push = (bytes: number[], format: 'MJPEG' | 'I420') => {
+      const data = Uint8Array.from(bytes);
+      consumer!.frame({
+        format,
+        width: 2,
+        height: 2,
+        data: [data],
+        strides: [2, 1, 1],
+        bytesUsed: data.length,
+        sequence: ++sequence,
+        capturedAt: sequence,
+        release: () => data.fill(0xee),
+      });
+    };
+    const source: FrameSource = {
+      name: 'reused-buffers',
+      async start(c) {
+        consumer = c;
+      },
+      async stop() {},
+      setIdle() {},
+    };
+    const encoder = new ManualEncoder();
+    const p = new VideoPipeline({
+      source,
+      encoder,
+      hub,
+      store: new StateStore(initialAppState()),
+      clock: new FakeClock(),
+      log: createLogger({ level: 'silent', format: 'json' }),
+      quality: () => 80,
+      dropSame: () => ({ enabled: true, keepaliveMs: 60_000 }),
+    });
+    await p.start();
+    hub.addViewer();
+    push([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9], 'MJPEG');
+    const first = hub.latest()!.id;
+    push([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9], 'MJPEG'); // the same picture again: dropped
+    push([0xff, 0xd8, 4, 5, 6, 0xff, 0xd9], 'MJPEG'); // a new one: sent
+    expect(hub.latest()!.jpeg).toEqual(Buffer.from([0xff, 0xd8, 4, 5, 6, 0xff, 0xd9]));
+    expect(hub.latest()!.id).toBe(first + 1);
+    // Encoded frames: the luma is remembered while the encoder holds the buffer.
+    push([7, 7, 7, 7, 1, 1], 'I420');
+    encoder.finish(sequence);
+    await tick();
+    push([7, 7, 7, 7, 1, 1], 'I420'); // the same: dropped, nothing to encode
+    expect(encoder.jobs).toEqual([]);
+    await p.stop();
+  });
 });
