@@ -2,8 +2,9 @@
 // UYVY streamed to 5 clients for 60 s. Prints the daemon's resident memory, its CPU time per frame
 // delivered and the frames delivered. The guest is ~16x slower than the host under TCG, so the
 // absolute figures mean little; a peer run on the same device in the same guest gives the ratio.
-// Peer: KVMR0CK_LAB_USTREAMER=/path/to/ustreamer (built by hand from its public source; not part
-// of this repository) runs it with the same format, size, rate, quality, clients and duration.
+// Peer: ustreamer, the encoder PiKVM streams with, run with the same format, size, rate, quality,
+// clients and duration: Debian's package (`ustreamer`, 4.9 in bookworm; .ci/run installs it) at
+// /usr/bin/ustreamer, or KVMR0CK_LAB_USTREAMER=/path/to/ustreamer for another build.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -169,8 +170,8 @@ if (up) {
 }
 await stop(daemon);
 
-const peer = process.env.KVMR0CK_LAB_USTREAMER;
-if (peer && existsSync(peer)) {
+const peer = process.env.KVMR0CK_LAB_USTREAMER || '/usr/bin/ustreamer';
+if (existsSync(peer)) {
   const pout = [];
   const ustreamer = spawn(
     peer,
@@ -205,7 +206,7 @@ if (peer && existsSync(peer)) {
   }
   await stop(ustreamer);
 } else {
-  console.log('# no peer: set KVMR0CK_LAB_USTREAMER to a ustreamer binary to measure it beside kvmr0ck');
+  console.log(`# no peer: ${peer} is missing (apt-get install ustreamer, or set KVMR0CK_LAB_USTREAMER)`);
 }
 
 console.log(
