@@ -1,3 +1,4 @@
+import type { NativeFn } from './native/ffi.js';
 import { loadLibYuv } from './native/libyuv.js';
 import { RangeExpander } from './native/range.js';
 import { TJSAMP_420, TJSAMP_422 } from './native/turbojpeg.js';
@@ -8,6 +9,17 @@ export interface Planar {
   planes: [Uint8Array, Uint8Array, Uint8Array];
   strides: [number, number, number];
   subsamp: number;
+}
+
+/** A libyuv call still to make (on a pool thread, or at once with `runNow`). */
+export interface NativeCall {
+  fn: NativeFn;
+  args: unknown[];
+}
+
+/** Planes as they will be once `convert` (if any) has run. */
+export interface PlanarPlan extends Planar {
+  convert: NativeCall | null;
 }
 
 /**
@@ -21,6 +33,10 @@ export interface PlanarOptions {
   /** Use libyuv when installed (default); false: the JS loops (tests compare the two). */
   libyuv?: boolean;
   subsampling?: Subsampling;
+}
+
+export function runNow(c: NativeCall | null): void {
+  if (c) c.fn(...c.args);
 }
 
 /**
@@ -44,30 +60,36 @@ export class PlanarScratch {
   }
 }
 
+/** Planes ready to encode: `planPlanar` with its conversion done on the calling thread. */
+export function toPlanar(frame: Frame, scratch: PlanarScratch, o: PlanarOptions = {}): Planar {
+  const p = planPlanar(frame, scratch, o);
+  runNow(p.convert);
+  return p;
+}
+
 /**
  * Gives the encoder three planes without copying what is already planar: I420/I422 pass through,
  * semi-planar (NV12/NV16/NV21/NV61) keeps its Y plane and only splits chroma, packed 4:2:2
  * (UYVY/YUYV) is unpacked. 4:2:2 becomes 4:2:0 unless `subsampling` is 422: UYVY/YUYV average each
  * pair of chroma rows while unpacking, planar 4:2:2 simply skips every other chroma row (a stride
- * twice as long), at no cost. The libyuv step runs on the calling thread: handing it to a pool
- * thread as well as the encode cost a second thread round trip per frame, which lost more than the
- * step itself takes (1080p UYVY: one encode thread 0.85x of a synchronous encode with it on the
- * pool, 0.95x with it here; unpacking is 0.3 ms of the 7 ms; npm run bench). Limited-range frames
- * are unpacked into the expander's memory and expanded there.
+ * twice as long), at no cost. The libyuv step is returned, not run, so the encoder can run it on a
+ * pool thread next to the capture buffer; limited-range frames are unpacked and expanded at once.
  */
-export function toPlanar(frame: Frame, scratch: PlanarScratch, o: PlanarOptions = {}): Planar {
+export function planPlanar(frame: Frame, scratch: PlanarScratch, o: PlanarOptions = {}): PlanarPlan {
   const useLibYuv = o.libyuv ?? true;
   const to420 = (o.subsampling ?? 420) === 420;
   if (frame.range !== 'limited') return planar(frame, (y, c) => scratch.get(y, c), useLibYuv, to420);
+  // Limited range: unpack straight into the expander's memory, then expand there.
   scratch.expander ??= new RangeExpander();
   const x = scratch.expander;
   const p = planar(frame, (y, c) => x.scratch(y, c), useLibYuv, to420);
-  return { ...p, planes: x.planes(p.planes) };
+  runNow(p.convert);
+  return { ...p, planes: x.planes(p.planes), convert: null };
 }
 
 type Scratch = (ySize: number, cSize: number) => [Uint8Array, Uint8Array, Uint8Array];
 
-function planar(frame: Frame, scratch: Scratch, useLibYuv: boolean, to420: boolean): Planar {
+function planar(frame: Frame, scratch: Scratch, useLibYuv: boolean, to420: boolean): PlanarPlan {
   const { width: w, height: h, format } = frame;
   const p = logicalPlanes(frame);
   const s = frame.strides;
@@ -82,6 +104,7 @@ function planar(frame: Frame, scratch: Scratch, useLibYuv: boolean, to420: boole
         planes: [p[0]!, p[1]!, p[2]!],
         strides: [s[0]!, cs * skip, (s[2] ?? cs) * skip],
         subsamp: format === 'I420' || to420 ? TJSAMP_420 : TJSAMP_422,
+        convert: null,
       };
     }
     case 'NV12':
@@ -99,9 +122,16 @@ function planar(frame: Frame, scratch: Scratch, useLibYuv: boolean, to420: boole
       const planes: [Uint8Array, Uint8Array, Uint8Array] = [p[0]!, a, b];
       const strides: [number, number, number] = [s[0]!, cw, cw];
       const subsamp = ch === h ? TJSAMP_422 : TJSAMP_420;
-      if (yuv) yuv.SplitUVPlane(p[1]!, uvStride, u, cw, v, cw, cw, ch);
-      else splitUvJs(p[1]!, uvStride, u, v, cw, ch);
-      return { planes, strides, subsamp };
+      if (!yuv) {
+        splitUvJs(p[1]!, uvStride, u, v, cw, ch);
+        return { planes, strides, subsamp, convert: null };
+      }
+      return {
+        planes,
+        strides,
+        subsamp,
+        convert: { fn: yuv.SplitUVPlane, args: [p[1]!, uvStride, u, cw, v, cw, cw, ch] },
+      };
     }
     case 'UYVY':
     case 'YUYV': {
@@ -113,17 +143,16 @@ function planar(frame: Frame, scratch: Scratch, useLibYuv: boolean, to420: boole
       const subsamp = to420 ? TJSAMP_420 : TJSAMP_422;
       if (!yuv) {
         unpackJs(p[0]!, s[0]!, y, u, v, w, h, format === 'UYVY', to420);
-        return { planes, strides, subsamp };
+        return { planes, strides, subsamp, convert: null };
       }
-      const unpack = to420
+      const fn = to420
         ? format === 'UYVY'
           ? yuv.UYVYToI420
           : yuv.YUY2ToI420
         : format === 'UYVY'
           ? yuv.UYVYToI422
           : yuv.YUY2ToI422;
-      unpack(p[0]!, s[0]!, y, w, u, cw, v, cw, w, h);
-      return { planes, strides, subsamp };
+      return { planes, strides, subsamp, convert: { fn, args: [p[0]!, s[0]!, y, w, u, cw, v, cw, w, h] } };
     }
     default:
       throw new Error(`${format} frames are not encoded (MJPEG is passed through)`);
