@@ -87,7 +87,7 @@ check 'the unit asks systemd for its state directory' \
 install -d -o "$(unit_cmd kvmr0ck.service User)" -g "$(unit_cmd kvmr0ck.service Group)" \
   -m "$(unit_cmd kvmr0ck.service StateDirectoryMode)" /var/lib/kvmr0ck
 # shellcheck disable=SC2046
-MALLOC_ARENA_MAX=2 runuser -u kvmr0ck -- $(unit_cmd kvmr0ck.service ExecStart) >/tmp/daemon.log 2>&1 &
+MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 runuser -u kvmr0ck -- $(unit_cmd kvmr0ck.service ExecStart) >/tmp/daemon.log 2>&1 &
 daemon=$!
 served=
 for _ in $(seq 240); do
