@@ -24,8 +24,8 @@ export interface Variant {
 /** package.json start/demo, packaging/kvmr0ck.service, ha-addon/run.sh: keep them in step
  * (test/unit/scripts/start-flags.test.ts checks). */
 const SHIPPED: Variant = {
-  name: 'as shipped: the bundle, --max-semi-space-size=1 --v8-pool-size=1 --no-turbofan, MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072',
-  args: ['--max-semi-space-size=1', '--v8-pool-size=1', '--no-turbofan'],
+  name: 'as shipped: the bundle, --max-semi-space-size=1 --v8-pool-size=1 --no-turbofan --optimize-for-size, MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072',
+  args: ['--max-semi-space-size=1', '--v8-pool-size=1', '--no-turbofan', '--optimize-for-size'],
   env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' },
 };
 
@@ -44,6 +44,13 @@ export const VARIANTS: Variant[] = [
     ...SHIPPED,
     name: 'shipped without the fixed mmap threshold',
     env: { MALLOC_ARENA_MAX: '2' },
+  },
+  {
+    // V8's --optimize-for-size (smaller heap growth steps, fewer caches): 1.5-4.5 MiB less idle,
+    // ~2.5 MiB less streaming, CPU per frame +2% (within this machine's noise).
+    ...SHIPPED,
+    name: 'shipped without --optimize-for-size',
+    args: SHIPPED.args.filter((a) => a !== '--optimize-for-size'),
   },
   { name: 'plain node', args: [], env: {} },
   {

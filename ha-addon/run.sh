@@ -29,4 +29,4 @@ umask 077
 node "$APP/dist/src/addon/cli.js" "$DATA/options.json" > "$DATA/kvmr0ck.yaml"
 # The password reached the daemon through the config file only; keep it out of the environment.
 unset MQTT_PASSWORD
-exec env MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --v8-pool-size=1 --no-turbofan "$APP/dist/kvmr0ck.js" run --config "$DATA/kvmr0ck.yaml" "$@"
+exec env MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --v8-pool-size=1 --no-turbofan --optimize-for-size "$APP/dist/kvmr0ck.js" run --config "$DATA/kvmr0ck.yaml" "$@"
