@@ -8,8 +8,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { VARIANTS } from '../../../dist/bench/memory.js';
 import { checks, sleep, waitFor } from '../checks.mjs';
+import { startDaemon } from '../daemon.mjs';
 
 const CLIENTS = 5;
 const SECONDS = Number(process.env.LAB_COST_SECONDS || 60);
@@ -126,49 +126,38 @@ execFileSync('v4l2-ctl', [
   'dv_timings=12',
 ]);
 
-// kvmr0ck, started the way it ships (the memory bench's first variant is the start scripts' flags).
-const shipped = VARIANTS[0];
-const port = 18095;
-const out = [];
-const daemon = spawn(process.execPath, [...shipped.args, 'dist/kvmr0ck.js', 'run', '--port', String(port)], {
+// kvmr0ck, started the way it ships (startDaemon: the start scripts' flags and settings).
+// Node's start-up is the slowest part of the guest (TCG, and a busy host makes it slower still).
+const kvmr0ck = await startDaemon(DEV, 18095, {
+  readyMs: 400_000,
   env: {
-    ...process.env,
-    ...shipped.env,
-    KVMR0CK_CONFIG: '/dev/null',
-    KVMR0CK_LOG__FORMAT: 'json',
-    KVMR0CK_VIDEO__SOURCE: 'v4l2',
-    KVMR0CK_VIDEO__DEVICE: DEV,
     KVMR0CK_VIDEO__FORMAT: 'UYVY',
     KVMR0CK_VIDEO__FPS: '30',
     KVMR0CK_VIDEO__QUALITY: String(QUALITY),
     // Every frame encoded, as the peer does by default (vivid's picture changes each frame anyway).
     KVMR0CK_VIDEO__DROP_SAME_FRAMES: 'false',
-    KVMR0CK_HID__SINK: 'recording',
-    KVMR0CK_AUTH__MODE: 'none',
-    KVMR0CK_SERVER__HOST: '127.0.0.1',
-    KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-state',
   },
-  stdio: ['ignore', 'pipe', 'pipe'],
 });
-daemon.stdout.on('data', (d) => out.push(d.toString()));
-daemon.stderr.on('data', (d) => out.push(d.toString()));
-const base = `http://127.0.0.1:${port}/`;
+const base = kvmr0ck.url;
 const up = await waitFor(async () => {
   const st = await (await fetch(`${base}api/state`)).json();
   return st.video.signal && st.video.width === 1920 ? st : null;
-  // Node's start-up is the slowest part of the guest (TCG, and a busy host makes it slower still).
-}, 400_000);
-check('kvmr0ck: capturing 1920x1080 UYVY from vivid', up?.video.format === 'UYVY', out.join('').slice(-2000));
+}, 60_000);
+check(
+  'kvmr0ck: capturing 1920x1080 UYVY from vivid',
+  up?.video.format === 'UYVY',
+  kvmr0ck.log().slice(-2000),
+);
 let ours = null;
 if (up) {
-  ours = await measure('kvmr0ck', daemon.pid, `${base}stream`);
+  ours = await measure('kvmr0ck', kvmr0ck.proc.pid, `${base}stream`);
   const st = await (await fetch(`${base}api/state`)).json();
   console.log(
     `# kvmr0ck state: encoder ${st.video.encoder}, rssMiB ${st.video.rssMiB}, cpuMsPerFrame ${st.video.cpuMsPerFrame}, ` +
       `encodeMsP50 ${st.video.encodeMsP50}, captureFps ${st.video.captureFps}, encodeFps ${st.video.encodeFps}`,
   );
 }
-await stop(daemon);
+await stop(kvmr0ck.proc);
 
 const peer = process.env.KVMR0CK_LAB_USTREAMER || '/usr/bin/ustreamer';
 if (existsSync(peer)) {

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { jpegSize, sleep, waitFor } from '../checks.mjs';
+import { startDaemon } from '../daemon.mjs';
 
 const R = process.env.LAB_RESULTS ?? '/lab-results';
 let failures = 0;
@@ -77,36 +78,9 @@ process.on('exit', () => {
     // no dmesg: nothing more to leave behind
   }
 });
-async function daemon(dev, port, env = {}) {
-  const out = [];
-  daemonLogs.push(out);
-  const proc = spawn(process.execPath, ['dist/kvmr0ck.js', 'run', '--port', String(port)], {
-    env: {
-      ...process.env,
-      KVMR0CK_CONFIG: '/dev/null',
-      KVMR0CK_LOG__FORMAT: 'json',
-      KVMR0CK_VIDEO__SOURCE: 'v4l2',
-      KVMR0CK_VIDEO__DEVICE: dev,
-      KVMR0CK_VIDEO__FPS: '30',
-      KVMR0CK_HID__SINK: 'recording',
-      // The lab checks capture; access control has its own tests.
-      KVMR0CK_AUTH__MODE: 'none',
-      KVMR0CK_SERVER__HOST: '127.0.0.1',
-      KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-state',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // A native crash (SIGSEGV, SIGBUS) logs nothing: say how the daemon ended.
-  proc.on('exit', (code, signal) => out.push(`[daemon on ${dev} exited: code ${code}, signal ${signal}]\n`));
-  proc.stdout.on('data', (d) => out.push(d.toString()));
-  proc.stderr.on('data', (d) => out.push(d.toString()));
-  const url = `http://127.0.0.1:${port}/`;
-  // A node start is ~2 s in a quiet guest and over 100 s when the host is loaded (measured).
-  const up = await waitFor(() => out.join('').includes('serving the panel'), 300_000);
-  if (!up) console.log(out.join('').slice(-2000));
-  return { proc, url, log: () => out.join(''), stop: () => proc.kill('SIGTERM') };
-}
+// A node start is ~2 s in a quiet guest and over 100 s when the host is loaded (measured).
+const daemon = (dev, port, env = {}) =>
+  startDaemon(dev, port, { env: { KVMR0CK_VIDEO__FPS: '30', ...env }, readyMs: 300_000, logs: daemonLogs });
 
 const state = async (url) => (await fetch(`${url}api/state`)).json();
 const videoWhen = (url, pred, ms = 60_000) =>

@@ -1,10 +1,10 @@
 // Video scenarios in the lab guest (run by test/lab/boot.sh inside qemu, on the built dist/):
 // the real daemon captures from vivid's emulated HDMI inputs through V4L2, single- and
 // multi-planar, follows a resolution change and a lost signal, and serves what it captured.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { VARIANTS } from '../../../dist/bench/memory.js';
 import { checks, jpegSize, sleep, waitFor } from '../checks.mjs';
+import { startDaemon } from '../daemon.mjs';
 
 // Not destructured with a rest: that would copy `failures` once, at 0, and the scenario could never fail.
 const run = checks();
@@ -13,42 +13,7 @@ const { check } = run;
 const vivid = (dev, ...ctrls) =>
   execFileSync('v4l2-ctl', ['-d', dev, ...ctrls.flatMap((c) => ['--set-ctrl', c])]);
 
-// Started as it ships (V8 flags and allocator settings of every start; the memory bench's first
-// variant), so this scenario, also the arm64 smoke's, runs what users run on their boards.
-const asShipped = VARIANTS[0];
-
-/** Starts the built daemon on `dev`; resolves once it serves, with its base URL and log. */
-async function daemon(dev, port, env = {}) {
-  const out = [];
-  const proc = spawn(
-    process.execPath,
-    [...asShipped.args, 'dist/kvmr0ck.js', 'run', '--port', String(port)],
-    {
-      env: {
-        ...process.env,
-        ...asShipped.env,
-        KVMR0CK_CONFIG: '/dev/null',
-        KVMR0CK_LOG__FORMAT: 'json',
-        KVMR0CK_VIDEO__SOURCE: 'v4l2',
-        KVMR0CK_VIDEO__DEVICE: dev,
-        KVMR0CK_VIDEO__FPS: '15',
-        KVMR0CK_HID__SINK: 'recording',
-        // The lab checks capture; access control has its own tests.
-        KVMR0CK_AUTH__MODE: 'none',
-        KVMR0CK_SERVER__HOST: '127.0.0.1',
-        KVMR0CK_PATHS__STATE: '/tmp/kvmr0ck-state',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  proc.stdout.on('data', (d) => out.push(d.toString()));
-  proc.stderr.on('data', (d) => out.push(d.toString()));
-  const url = `http://127.0.0.1:${port}/`;
-  const up = await waitFor(() => out.join('').includes('serving the panel'), 60_000);
-  if (!up) console.log(out.join('').slice(-2000));
-  return { proc, url, log: () => out.join(''), stop: () => proc.kill('SIGTERM') };
-}
+const daemon = (dev, port, env = {}) => startDaemon(dev, port, { env });
 
 const state = async (url) => (await fetch(`${url}api/state`)).json();
 
