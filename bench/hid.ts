@@ -22,6 +22,7 @@ import { RecordingSink } from '../src/hid/sinks/recording.js';
 import type { HidSink } from '../src/hid/types.js';
 import { InlinePacer } from '../src/hid/typing/pacer.js';
 import { TYPING_PROFILES, typingProfile } from '../src/hid/typing/profiles.js';
+import { percentile } from './stats.js';
 
 export interface HidBenchResult {
   name: string;
@@ -29,10 +30,6 @@ export interface HidBenchResult {
 }
 
 const log = createLogger({ level: 'silent', format: 'json' });
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
 
 function service(sink: HidSink): HidService {
   const config = Value.Default(HidConfigSchema, {}) as HidConfig;
@@ -187,12 +184,12 @@ export async function runHidBench(opts: { keys?: number; chars?: number } = {}):
     out.push({
       name: 'hid key event -> report written',
       figures: {
-        ref_write_p50_us: ref[ref.length >> 1]! * 1000,
-        recording_p50_us: pct(lr, 50) * 1000,
-        recording_p99_us: pct(lr, 99) * 1000,
-        hidg_file_p50_us: pct(lf, 50) * 1000,
-        hidg_file_p99_us: pct(lf, 99) * 1000,
-        hidg_vs_bare_write_p50: pct(lf, 50) / ref[ref.length >> 1]!,
+        ref_write_p50_us: percentile(ref, 50) * 1000,
+        recording_p50_us: percentile(lr, 50) * 1000,
+        recording_p99_us: percentile(lr, 99) * 1000,
+        hidg_file_p50_us: percentile(lf, 50) * 1000,
+        hidg_file_p99_us: percentile(lf, 99) * 1000,
+        hidg_vs_bare_write_p50: percentile(lf, 50) / percentile(ref, 50),
       },
     });
     out.push(...(await typingBench(opts.chars ?? 2000)));

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/core/log.js';
 import { createApp } from '../src/main.js';
+import { percentile } from './stats.js';
 
 /**
  * Frame-to-client latency: from the moment a frame is captured (the test pattern stands in for a
@@ -51,8 +52,10 @@ export async function runStreamBench(seconds = 8, clients = 5): Promise<Record<s
   const bytes = app.hub.latest()?.jpeg.length ?? 0;
   const state = app.store.get();
   await app.stop();
-  const floor = median(await bareDelivery(bytes, clients, seconds));
-  const pct = percentiles(latencies);
+  const delivery = (await bareDelivery(bytes, clients, seconds)).sort((a, b) => a - b);
+  const floor = percentile(delivery, 50);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => percentile(latencies, p);
   return [
     {
       setup: `1920x1080 test pattern @30, ${clients} clients in their own process, ${state.video.encoder}`,
@@ -133,13 +136,6 @@ async function bareDelivery(bytes: number, clients: number, seconds: number): Pr
   await new Promise((resolve) => server.close(resolve));
   return arrivals.flatMap(([i, at]) => (written.has(i) ? [at - written.get(i)!] : []));
 }
-
-function percentiles(values: number[]): (p: number) => number {
-  const v = [...values].sort((a, b) => a - b);
-  return (p) => v[Math.min(v.length - 1, Math.floor((v.length * p) / 100))] ?? 0;
-}
-
-const median = (values: number[]) => percentiles(values)(50);
 
 function baseOverrides(): Record<string, unknown> {
   return {

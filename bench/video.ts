@@ -18,16 +18,23 @@ const QUALITY = 80;
 const execFileAsync = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-bench-'));
 
-function frameFor(size: '1280x720' | '1920x1080', format: 'UYVY' | 'NV12'): Frame {
+type Size = '1280x720' | '1920x1080';
+type Format = 'UYVY' | 'NV12';
+const frames = new Map<string, Frame>();
+const rawFile = (size: Size, format: Format) => path.join(work, `${size}.${format}`);
+
+/** The shared desktop picture as a capture frame (converted by ffmpeg once per size and format). */
+function frameFor(size: Size, format: Format): Frame {
+  const made = frames.get(`${size}.${format}`);
+  if (made) return made;
   const [w, h] = size.split('x').map(Number) as [number, number];
-  const png = desktopPng(size);
-  const file = path.join(work, `${size}.${format}`);
+  const file = rawFile(size, format);
   execFileSync('ffmpeg', [
-    ...['-v', 'error', '-y', '-i', png, '-vf', 'scale=out_range=full', '-f', 'rawvideo'],
+    ...['-v', 'error', '-y', '-i', desktopPng(size), '-vf', 'scale=out_range=full', '-f', 'rawvideo'],
     ...['-pix_fmt', format === 'UYVY' ? 'uyvy422' : 'nv12', file],
   ]);
   const data = new Uint8Array(readFileSync(file));
-  return {
+  const frame: Frame = {
     format,
     width: w,
     height: h,
@@ -38,15 +45,28 @@ function frameFor(size: '1280x720' | '1920x1080', format: 'UYVY' | 'NV12'): Fram
     capturedAt: 0,
     release: () => {},
   };
+  frames.set(`${size}.${format}`, frame);
+  return frame;
 }
 
-function buildReference(): string {
-  const exe = path.join(work, 'ref-encode');
-  execFileSync('cc', [
-    ...['-O2', '-o', exe, path.join(packageRoot(), 'bench', 'ref-encode.c')],
-    ...['-l:libturbojpeg.so.0', '-l:libyuv.so.0'],
-  ]);
-  return exe;
+let refExe: string | null = null;
+
+/**
+ * bench/ref-encode.c (compiled once) on `n` frames of the same picture: the daemon's libyuv +
+ * libturbojpeg calls made from C. Wall and CPU ms per frame.
+ */
+async function reference(size: Size, format: Format, samp: 1 | 2, n: number) {
+  if (!refExe) {
+    refExe = path.join(work, 'ref-encode');
+    execFileSync('cc', [
+      ...['-O2', '-o', refExe, path.join(packageRoot(), 'bench', 'ref-encode.c')],
+      ...['-l:libturbojpeg.so.0', '-l:libyuv.so.0'],
+    ]);
+  }
+  const [w, h] = size.split('x') as [string, string];
+  const args = [rawFile(size, format), format, w, h, String(samp), String(QUALITY), String(n)];
+  const [wallMs, cpuMs] = (await execFileAsync(refExe, args)).stdout.trim().split(' ').map(Number);
+  return { wallMs: wallMs!, cpuMs: cpuMs! };
 }
 
 /** CPU ms (all threads of this process) per call of `fn`, best of `rounds` (load only adds). */
@@ -107,7 +127,6 @@ function desktopPng(size: string): string {
  * run. UYVY both ways (4:2:0, the default, and 4:2:2) shows what each costs.
  */
 export async function runVideoBench(): Promise<Row[]> {
-  const ref = buildReference();
   const rows: Row[] = [];
   const cases = [
     ['1920x1080', 'UYVY', 420],
@@ -121,7 +140,6 @@ export async function runVideoBench(): Promise<Row[]> {
     const enc = new TurboJpegEncoder({ subsampling });
     const scratch = new PlanarScratch();
     const samp = subsampling === 420 ? 2 : 1;
-    const refArgs = [path.join(work, `${size}.${format}`), format, String(frame.width), String(frame.height)];
     // Rounds interleave ours and C, best of each kept: on a shared machine load only ever adds.
     let [ours, split, cWall, cCpu, copyOut] = [Infinity, Infinity, Infinity, Infinity, Infinity];
     const sample = enc.encodeSync(frame, QUALITY);
@@ -139,12 +157,9 @@ export async function runVideoBench(): Promise<Row[]> {
         copyOut,
         cpuMs(n, () => sample.copy(Buffer.allocUnsafe(sample.length)), 1),
       );
-      const out = execFileSync(ref, [...refArgs, String(samp), String(QUALITY), String(n)])
-        .toString()
-        .trim()
-        .split(' ');
-      cWall = Math.min(cWall, Number(out[0]));
-      cCpu = Math.min(cCpu, Number(out[1]));
+      const c = await reference(size, format, samp, n);
+      cWall = Math.min(cWall, c.wallMs);
+      cCpu = Math.min(cCpu, c.cpuMs);
     }
     await enc.stop();
     const tj = format === 'UYVY' && size === '1920x1080' ? tjbenchMs(size, subsampling) : null;
@@ -214,18 +229,13 @@ export async function runRangeBench(): Promise<Row[]> {
  */
 export async function runThreadBench(rounds = 6, roundSeconds = 0.6): Promise<Row[]> {
   const rows: Row[] = [];
-  const ref = buildReference();
   for (const size of ['1920x1080', '1280x720'] as const) {
     const frame = frameFor(size, 'UYVY');
     const sync = new TurboJpegEncoder();
     const one = new TurboJpegEncoder({ threads: 1 });
     const two = new TurboJpegEncoder({ threads: 2 });
-    const refArgs = [path.join(work, `${size}.UYVY`), 'UYVY', String(frame.width), String(frame.height), '2'];
-    const n = String(size === '1280x720' ? 150 : 70);
-    const cFps = async () => {
-      const { stdout } = await execFileAsync(ref, [...refArgs, String(QUALITY), n]);
-      return 1000 / Number(stdout.trim().split(' ')[0]);
-    };
+    const n = size === '1280x720' ? 150 : 70;
+    const cFps = async () => 1000 / (await reference(size, 'UYVY', 2, n)).wallMs;
     // Short interleaved rounds, best of each: other load on a shared machine only ever subtracts.
     let [s, fps1, fps2, c1, c2] = [0, 0, 0, 0, 0];
     for (let r = 0; r < rounds; r++) {

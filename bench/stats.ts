@@ -1,0 +1,5 @@
+/** The p-th percentile of ascending `sorted` samples (nearest rank, clamped); 0 when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
