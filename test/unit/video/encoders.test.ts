@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SharpEncoder } from '../../../src/video/encoders/sharp.js';
 import { TurboJpegEncoder } from '../../../src/video/encoders/turbojpeg.js';
-import { TJSAMP_420 } from '../../../src/video/native/turbojpeg.js';
+import { TJSAMP_420, TurboCompressor } from '../../../src/video/native/turbojpeg.js';
 import { PlanarScratch, toPlanar } from '../../../src/video/planar.js';
 import type { Frame, PixelFormat } from '../../../src/video/types.js';
 
@@ -156,6 +156,19 @@ describe('libturbojpeg on native threads', () => {
     enc.encodeSync(rawFrame('UYVY'), 95);
     expect(first.equals(copy)).toBe(true);
     await enc.stop();
+  });
+
+  it('queues the native call before encode() returns (the pipeline copies drop-same luma meanwhile)', async () => {
+    const enc = new TurboJpegEncoder({ threads: 1 });
+    const queued = vi.spyOn(TurboCompressor.prototype, 'encodeAsync');
+    try {
+      const pending = enc.encode(rawFrame('I420'), 80);
+      expect(queued).toHaveBeenCalledTimes(1);
+      expect((await pending).subarray(0, 2).toString('hex')).toBe('ffd8');
+    } finally {
+      queued.mockRestore();
+      await enc.stop();
+    }
   });
 
   it('stop() waits for an encode still on a pool thread', async () => {
