@@ -65,6 +65,12 @@ export class VideoPipeline implements Service {
     this.o.store.patch('video', { source: this.o.source.name, encoder: this.o.encoder.name });
     this.unsubClients = this.o.hub.onDemand((demand, viewers) => {
       this.o.source.setIdle(demand === 0);
+      // The drop-same copy serves stream viewers only (see unchanged()): with none left, its
+      // 2 MB (1080p) goes back, measured idle in npm run bench.
+      if (viewers === 0) {
+        this.lastLuma = null;
+        this.lastLumaLength = 0;
+      }
       this.o.store.patch('stream', { clients: viewers });
     });
     this.unsubSent = this.o.hub.onSent(() => this.sentRate.mark());
@@ -153,7 +159,9 @@ export class VideoPipeline implements Service {
    */
   private unchanged(frame: Frame): 'same' | Uint8Array | null {
     const opts = this.o.dropSame?.();
-    if (!opts?.enabled) return null;
+    // Only for stream viewers: a snapshot (MQTT's every few seconds, /snapshot) wants the next
+    // frame as it is, and comparing for it would hold the luma copy for one skipped encode at most.
+    if (!opts?.enabled || this.o.hub.viewers === 0) return null;
     const y =
       frame.format === 'MJPEG'
         ? frame.data[0]!.subarray(0, frame.bytesUsed)

@@ -145,4 +145,45 @@ describe('video pipeline with a concurrent encoder', () => {
     expect(encoder.jobs).toEqual([]);
     await p.stop();
   });
+
+  it('compares frames only for stream viewers: a snapshot of a static screen is encoded, and the copy goes with the last viewer', async () => {
+    const hub = new StreamHub();
+    const source = new ManualSource();
+    const encoder = new ManualEncoder();
+    const p = new VideoPipeline({
+      source,
+      encoder,
+      hub,
+      store: new StateStore(initialAppState()),
+      clock: new FakeClock(),
+      log: createLogger({ level: 'silent', format: 'json' }),
+      quality: () => 80,
+      dropSame: () => ({ enabled: true, keepaliveMs: 60_000 }),
+    });
+    await p.start();
+    // ManualSource sends the same (all-zero) picture every time.
+    const encodeOne = async (seq: number) => {
+      source.push(seq, seq);
+      expect(encoder.jobs.map((j) => j.seq)).toEqual([seq]);
+      encoder.finish(seq);
+      await tick();
+    };
+    const leave = hub.addViewer();
+    await encodeOne(1);
+    source.push(2, 2); // a viewer watching a static screen: the same picture is skipped
+    expect(encoder.jobs).toEqual([]);
+    leave();
+    // Only a snapshot waits: it gets the screen as it is now, not a comparison with the stream's.
+    const done = hub.wantFrames();
+    await encodeOne(3);
+    await encodeOne(4);
+    done();
+    // A new viewer's first frame is encoded: the copy was dropped when the last viewer left.
+    hub.addViewer();
+    await encodeOne(5);
+    source.push(6, 6);
+    expect(encoder.jobs).toEqual([]);
+    expect(source.released).toBe(6);
+    await p.stop();
+  });
 });
