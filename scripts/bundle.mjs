@@ -39,6 +39,24 @@ const lazyMqtt = {
   },
 };
 
+/**
+ * Fastify requires its default schema compilers (Ajv, fast-json-stringify) only when no
+ * schemaController.compilersFactory is given; src/http/validation.ts gives one (TypeBox), so they
+ * are left out of the bundle (~300 KB of source V8 would keep). Should fastify ever reach them, the
+ * daemon says what happened instead of validating nothing.
+ */
+const UNUSED_COMPILERS = /^@fastify\/(ajv-compiler|fast-json-stringify-compiler)$/;
+const unusedCompilers = {
+  name: 'unused-compilers',
+  setup(b) {
+    b.onResolve({ filter: UNUSED_COMPILERS }, (args) => ({ path: args.path, namespace: 'unused' }));
+    b.onLoad({ filter: /.*/, namespace: 'unused' }, (args) => ({
+      contents: `module.exports = () => { throw new Error(${JSON.stringify(`${args.path} is not bundled: routes are validated by src/http/validation.ts (scripts/bundle.mjs)`)}); };`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: {
     kvmr0ck: path.join(dist, 'src/cli.js'),
@@ -58,7 +76,7 @@ await build({
     js: "import { createRequire as __kvmr0ckRequire } from 'node:module'; const require = __kvmr0ckRequire(import.meta.url);",
   },
   logLevel: 'warning',
-  plugins: [lazyMqtt],
+  plugins: [lazyMqtt, unusedCompilers],
 });
 // A moved or renamed client.js would skip the rewrite without a word (mqtt.js then loads from
 // node_modules at run time, unbundled): fail instead.

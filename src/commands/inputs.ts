@@ -75,14 +75,19 @@ export const Input = {
 
 /** The reason a value is refused, without the value (it may be typed text). */
 export function reasonOf(schema: TSchema, value: unknown): string | null {
+  return firstProblem(schema, value)?.reason ?? null;
+}
+
+/** The first refused part of a value: its JSON pointer ('' for the value itself) and why. */
+export function firstProblem(schema: TSchema, value: unknown): { path: string; reason: string } | null {
   const first = Value.Errors(schema, value).First();
   if (!first) return null;
   const own = (first.schema as { reason?: unknown }).reason;
   // An error deep inside (an array item, a record value) reports that part's own schema; when it has
   // no reason of its own, the enclosing field's says what was wanted.
-  if (typeof own === 'string') return own;
+  if (typeof own === 'string') return { path: first.path, reason: own };
   const outer = (schema as { reason?: unknown }).reason;
-  return typeof outer === 'string' ? outer : first.message.toLowerCase();
+  return { path: first.path, reason: typeof outer === 'string' ? outer : first.message.toLowerCase() };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppState } from '../core/app-state.js';
 import { KvmError } from '../core/errors.js';
@@ -24,14 +25,17 @@ export function apiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/api/video',
     {
       schema: {
-        body: {
-          type: 'object',
-          properties: {
-            quality: { type: 'integer', minimum: 1, maximum: 100 },
-            max_fps: { type: 'integer', minimum: 1, maximum: 120 },
+        body: Type.Object(
+          {
+            quality: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 100, reason: 'must be a whole number 1..100' }),
+            ),
+            max_fps: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 120, reason: 'must be a whole number 1..120' }),
+            ),
           },
-          additionalProperties: false,
-        },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req) => {
@@ -46,11 +50,10 @@ export function apiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/api/hid/recorded',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: { since: { type: 'number' } },
-          additionalProperties: false,
-        },
+        querystring: Type.Object(
+          { since: Type.Optional(Type.Number({ reason: 'must be a number (ms since start)' })) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req) => {

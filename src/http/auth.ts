@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, Principal } from '../auth/service.js';
 import { publicId } from '../auth/sessions.js';
@@ -149,12 +150,16 @@ export function loginRoutes(app: FastifyInstance, o: GuardOptions): void {
     '/api/login',
     {
       schema: {
-        body: {
-          type: 'object',
-          properties: { token: { type: 'string', minLength: 1, maxLength: 256 } },
-          required: ['token'],
-          additionalProperties: false,
-        },
+        body: Type.Object(
+          {
+            token: Type.String({
+              minLength: 1,
+              maxLength: 256,
+              reason: 'must be a token of 1 to 256 characters',
+            }),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req, reply) => {
@@ -198,11 +203,9 @@ export function loginRoutes(app: FastifyInstance, o: GuardOptions): void {
     '/api/sessions/:id',
     {
       schema: {
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } },
-          required: ['id'],
-        },
+        params: Type.Object({
+          id: Type.String({ pattern: '^[0-9a-f]{16}$', reason: 'must be a session id (16 hex digits)' }),
+        }),
       },
     },
     async (req) => {

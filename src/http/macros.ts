@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuditEvent } from '../auth/audit.js';
 import type { MacroService } from '../macros/service.js';
@@ -21,27 +22,26 @@ export function macroRoutes(
     '/api/macros/:name/run',
     {
       schema: {
-        params: {
-          type: 'object',
-          properties: { name: { type: 'string', maxLength: 64 } },
-          required: ['name'],
-        },
-        body: {
-          anyOf: [
-            { type: 'null' },
+        params: Type.Object({
+          name: Type.String({ maxLength: 64, reason: 'must be a macro name of at most 64 characters' }),
+        }),
+        body: Type.Union([
+          Type.Null(),
+          Type.Object(
             {
-              type: 'object',
-              properties: {
-                params: {
-                  type: 'object',
-                  maxProperties: 32,
-                  additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 4096 },
-                },
-              },
-              additionalProperties: false,
+              params: Type.Optional(
+                Type.Record(
+                  Type.String(),
+                  Type.Union([Type.String({ maxLength: 4096 }), Type.Number(), Type.Boolean()], {
+                    reason: 'must be text of at most 4096 characters, a number or true/false',
+                  }),
+                  { maxProperties: 32, reason: 'must be an object of at most 32 parameters' },
+                ),
+              ),
             },
-          ],
-        },
+            { additionalProperties: false, reason: 'must be {"params": {...}} or empty' },
+          ),
+        ]),
       },
     },
     async (req) => {

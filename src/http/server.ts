@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ErrorCode } from '../core/errors.js';
 import { isKvmError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { typeboxSchemaController } from './validation.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
@@ -84,6 +85,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Stream clients hold their sockets forever; stopping must not wait for them.
     forceCloseConnections: true,
+    // Route schemas are TypeBox's, checked by TypeBox (validation.ts): Ajv is never loaded.
+    schemaController: typeboxSchemaController,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     // X-Forwarded-For is never believed: anyone can send it, and trust follows the address that
     // actually connected (and, for ingress, the listener it came to), so a spoofed header gets nothing.

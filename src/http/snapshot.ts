@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { KvmError } from '../core/errors.js';
 import type { StreamHub } from '../video/stream-hub.js';
@@ -20,17 +21,22 @@ export function snapshotRoutes(app: FastifyInstance, hub: StreamHub): void {
     '/snapshot.jpg',
     {
       schema: {
-        querystring: {
-          type: 'object',
+        querystring: Type.Object({
           // `?fresh=1`, `?fresh=true` or a bare `?fresh`, as people type it.
-          properties: {
-            fresh: { type: 'string', enum: ['', '1', 'true', 'yes', '0', 'false', 'no'] },
-            // A thumbnail that fits inside width × height (for dashboards and MQTT), aspect kept.
-            width: { type: 'integer', minimum: 16, maximum: 4096 },
-            height: { type: 'integer', minimum: 16, maximum: 4096 },
-          },
-          additionalProperties: true,
-        },
+          fresh: Type.Optional(
+            Type.Union(
+              ['', '1', 'true', 'yes', '0', 'false', 'no'].map((v) => Type.Literal(v)),
+              { reason: 'must be 1, true, yes, 0, false, no or nothing' },
+            ),
+          ),
+          // A thumbnail that fits inside width × height (for dashboards and MQTT), aspect kept.
+          width: Type.Optional(
+            Type.Integer({ minimum: 16, maximum: 4096, reason: 'must be a whole number 16..4096' }),
+          ),
+          height: Type.Optional(
+            Type.Integer({ minimum: 16, maximum: 4096, reason: 'must be a whole number 16..4096' }),
+          ),
+        }),
       },
     },
     async (req, reply) => {

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.js';
 import { KvmError } from '../core/errors.js';
@@ -27,11 +28,11 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub, limits: Strea
     '/stream',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: { fps: { type: 'number', minimum: 0.1, maximum: 120 } },
-          additionalProperties: true,
-        },
+        querystring: Type.Object({
+          fps: Type.Optional(
+            Type.Number({ minimum: 0.1, maximum: 120, reason: 'must be a number 0.1..120' }),
+          ),
+        }),
       },
     },
     async (req, reply) => {
