@@ -4,6 +4,8 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 import { packageRoot } from '../src/core/paths.js';
 import type { Row } from './video.js';
 
@@ -146,6 +148,58 @@ interface VideoFigures {
   mqtt: { connected: boolean };
 }
 
+/** Settled for a few seconds, then the highest of 8 samples over 2 s. */
+async function idlePeak(pid: number): Promise<number> {
+  await sleep(4000);
+  let idle = 0;
+  for (let i = 0; i < 8; i++, await sleep(250)) idle = Math.max(idle, rssOf(pid));
+  return idle;
+}
+
+/**
+ * bench/stack-floor.ts bundled as scripts/bundle.mjs bundles the daemon (inside the package, so
+ * koffi resolves from node_modules), started with the shipped flags, idle with MQTT connected: the
+ * part of the daemon's idle RSS that is the packages it is built on. The lowest of 3 starts: its
+ * malloc heap ([heap] in smaps) settles at either 4.6 or 10.8 MiB, depending on where the last
+ * block still in use lands when V8's compile zones are freed (seen 3 times in 4 here; the daemon's
+ * stays near 4.8), and the floor is the stack's best case.
+ */
+export async function stackFloorRss(): Promise<number> {
+  const { build } = await import('esbuild');
+  const root = packageRoot();
+  const outfile = path.join(root, 'dist/bench/stack-floor.bundle.js');
+  const { NODE_BUNDLE } = (await import(
+    pathToFileURL(path.join(root, 'scripts/bundle-options.mjs')).href
+  )) as {
+    NODE_BUNDLE: BuildOptions;
+  };
+  await build({ ...NODE_BUNDLE, entryPoints: [path.join(root, 'dist/bench/stack-floor.js')], outfile });
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) lowest = Math.min(lowest, await stackFloorOnce(outfile));
+  return lowest;
+}
+
+async function stackFloorOnce(outfile: string): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-floorbench-'));
+  const broker = await startBroker(dir);
+  const proc = spawn(process.execPath, [...SHIPPED.args, outfile, String(broker.port)], {
+    env: { ...process.env, ...SHIPPED.env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  try {
+    await waitFor('the stack floor to connect', () => out.includes('ready') || proc.exitCode !== null);
+    if (proc.exitCode !== null) throw new Error('memory bench: the stack floor exited');
+    return await idlePeak(proc.pid!);
+  } finally {
+    await stopped(proc);
+    await stopped(broker.proc);
+  }
+}
+
 export async function measureVariant(v: Variant, seconds: number): Promise<Row> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-membench-'));
   const broker = await startBroker(dir);
@@ -186,10 +240,8 @@ export async function measureVariant(v: Variant, seconds: number): Promise<Row> 
     if (!base) throw new Error(`daemon exited:\n${out}`);
     const state = () => getJson(`${base}api/state`) as Promise<VideoFigures>;
     await waitFor('MQTT to connect', async () => (await state()).mqtt.connected);
-    // Idle: connected, snapshots on, nobody watching. Settled for a few seconds first.
-    await sleep(4000);
-    let idle = 0;
-    for (let i = 0; i < 8; i++, await sleep(250)) idle = Math.max(idle, rssOf(proc.pid!));
+    // Idle: connected, snapshots on, nobody watching.
+    const idle = await idlePeak(proc.pid!);
     let frames = 0;
     for (let i = 0; i < CLIENTS; i++)
       clients.push(
@@ -226,12 +278,15 @@ export async function measureVariant(v: Variant, seconds: number): Promise<Row> 
 export async function runMemoryBench(seconds = 15): Promise<Row[]> {
   const rows: Row[] = [];
   const bare = await bareNodeRss();
+  const floor = await stackFloorRss();
   for (const v of VARIANTS) {
     const r = await measureVariant(v, seconds);
     rows.push({
       ...r,
       'bare node MiB': mib(bare).toFixed(1),
       'peak / bare node': (Number(r['streaming peak MiB (<= 80)']) / mib(bare)).toFixed(2),
+      'stack floor MiB': mib(floor).toFixed(1),
+      'idle - floor MiB': (Number(r['idle MiB (<= 60)']) - mib(floor)).toFixed(1),
     });
   }
   return rows;

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { NODE_BUNDLE } from './bundle-options.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -64,18 +65,7 @@ await build({
     'pace-worker': path.join(dist, 'src/hid/typing/pace-worker.js'),
   },
   outdir: dist,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  keepNames: true,
-  external: ['koffi', 'sharp', 'bufferutil', 'utf-8-validate'],
-  // CommonJS dependencies call require(); an ES module has none, so the bundle makes one.
-  banner: {
-    js: "import { createRequire as __kvmr0ckRequire } from 'node:module'; const require = __kvmr0ckRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
+  ...NODE_BUNDLE,
   plugins: [lazyMqtt, unusedCompilers],
 });
 // A moved or renamed client.js would skip the rewrite without a word (mqtt.js then loads from
