@@ -7,7 +7,8 @@ export const NODE_BUNDLE = {
   target: 'node20',
   minify: true,
   keepNames: true,
-  // Native modules load their .node binaries by path; ws's optional native helpers are absent.
+  // koffi and sharp load their .node binaries by path; ws requires its optional native helpers
+  // (bufferutil, utf-8-validate) only if they are installed.
   external: ['koffi', 'sharp', 'bufferutil', 'utf-8-validate'],
   // CommonJS dependencies call require(); an ES module has none, so the bundle makes one.
   banner: {

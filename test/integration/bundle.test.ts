@@ -26,6 +26,11 @@ describe('the shipped bundle', () => {
     expect(readFileSync(CLI, 'utf8')).not.toMatch(/(from|import\()\s*["']\.{1,2}\//);
   });
 
+  it('holds no Ajv: routes are checked by TypeBox (src/http/validation.ts)', () => {
+    // --keep-names writes each class's name as a string; Ajv's was there three times before.
+    expect(readFileSync(CLI, 'utf8')).not.toContain('"Ajv"');
+  });
+
   it('types through the gadget devices on its worker thread, with the shipped V8 flags', async () => {
     // Regular files stand in for /dev/hidg*: the sink opens and writes them like the gadget's.
     const dev = mkdtempSync(path.join(tmpdir(), 'kvmr0ck-bundle-dev-'));
