@@ -96,12 +96,7 @@ describe('HTTP input checks', () => {
     expect(rec.json()).toHaveProperty('reports');
     // A macro run with no body, and with parameters: past the checks (no such macro here).
     for (const body of [undefined, null, { params: { who: 'me', n: 2, on: true } }]) {
-      const r = await app.server.inject({
-        method: 'POST',
-        url: '/api/macros/unlock/run',
-        headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      });
+      const r = await send('POST', '/api/macros/unlock/run', body);
       expect(r.json().error?.code, r.body).toBe('MACRO_NOT_FOUND');
     }
   });

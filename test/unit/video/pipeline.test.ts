@@ -53,6 +53,20 @@ class ManualEncoder implements JpegEncoder {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** Drop-same on, with a keepalive no test reaches: every repeat of a picture is skipped. */
+function dropSamePipeline(source: FrameSource, encoder: JpegEncoder, hub: StreamHub): VideoPipeline {
+  return new VideoPipeline({
+    source,
+    encoder,
+    hub,
+    store: new StateStore(initialAppState()),
+    clock: new FakeClock(),
+    log: createLogger({ level: 'silent', format: 'json' }),
+    quality: () => 80,
+    dropSame: () => ({ enabled: true, keepaliveMs: 60_000 }),
+  });
+}
+
 describe('video pipeline with a concurrent encoder', () => {
   it('keeps only the newest waiting frame, never publishes an older frame after a newer one, releases every buffer', async () => {
     const source = new ManualSource();
@@ -119,16 +133,7 @@ describe('video pipeline with a concurrent encoder', () => {
       setIdle() {},
     };
     const encoder = new ManualEncoder();
-    const p = new VideoPipeline({
-      source,
-      encoder,
-      hub,
-      store: new StateStore(initialAppState()),
-      clock: new FakeClock(),
-      log: createLogger({ level: 'silent', format: 'json' }),
-      quality: () => 80,
-      dropSame: () => ({ enabled: true, keepaliveMs: 60_000 }),
-    });
+    const p = dropSamePipeline(source, encoder, hub);
     await p.start();
     hub.addViewer();
     push([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9], 'MJPEG');
@@ -150,16 +155,7 @@ describe('video pipeline with a concurrent encoder', () => {
     const hub = new StreamHub();
     const source = new ManualSource();
     const encoder = new ManualEncoder();
-    const p = new VideoPipeline({
-      source,
-      encoder,
-      hub,
-      store: new StateStore(initialAppState()),
-      clock: new FakeClock(),
-      log: createLogger({ level: 'silent', format: 'json' }),
-      quality: () => 80,
-      dropSame: () => ({ enabled: true, keepaliveMs: 60_000 }),
-    });
+    const p = dropSamePipeline(source, encoder, hub);
     await p.start();
     // ManualSource sends the same (all-zero) picture every time.
     const encodeOne = async (seq: number) => {
