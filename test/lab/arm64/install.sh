@@ -86,8 +86,9 @@ check 'the unit asks systemd for its state directory' \
   test "$(unit_cmd kvmr0ck.service StateDirectory)" = kvmr0ck
 install -d -o "$(unit_cmd kvmr0ck.service User)" -g "$(unit_cmd kvmr0ck.service Group)" \
   -m "$(unit_cmd kvmr0ck.service StateDirectoryMode)" /var/lib/kvmr0ck
+# The unit's Environment= lines (allocator settings) and ExecStart, as systemd would run them.
 # shellcheck disable=SC2046
-MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 runuser -u kvmr0ck -- $(unit_cmd kvmr0ck.service ExecStart) >/tmp/daemon.log 2>&1 &
+env $(unit_cmd kvmr0ck.service Environment) runuser -u kvmr0ck -- $(unit_cmd kvmr0ck.service ExecStart) >/tmp/daemon.log 2>&1 &
 daemon=$!
 served=
 for _ in $(seq 240); do
